@@ -1,0 +1,68 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import { ReplicationError } from '../replication/core/errors';
+
+/** The one JSON shape of every 4xx and 5xx answer. Extra fields add detail. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+interface CodedError {
+  code?: unknown;
+  status?: unknown;
+  statusCode?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+/** Domain error codes and the HTTP status each one means. */
+const STATUS_BY_CODE: Record<string, number> = {
+  KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
+  PRECONDITION_FAILED: HttpStatus.PRECONDITION_FAILED,
+  QUORUM_UNREACHABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  OUTCOME_UNKNOWN: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+/**
+ * Turns anything thrown into the error body and status; undefined for an
+ * unexpected error, which the caller logs and answers with a 500.
+ */
+export function describeKnownError(error: unknown): ErrorBody | undefined {
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+    const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
+    return body(status, message);
+  }
+  if (typeof error !== 'object' || error === null) return undefined;
+  const coded = error as CodedError;
+  if (typeof coded.code === 'string' && coded.code in STATUS_BY_CODE) {
+    return { ...body(STATUS_BY_CODE[coded.code]!, String(coded.message)), ...domainDetails(error) };
+  }
+  // body-parser and the router mark client errors (bad JSON, too large,
+  // bad percent-encoding) with a 4xx status and expose = true.
+  const status = typeof coded.status === 'number' ? coded.status : coded.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return body(status, coded.expose !== false && typeof coded.message === 'string' ? coded.message : STATUS_CODES[status] ?? 'error');
+  }
+  return undefined;
+}
+
+/** For per-item results: like describeKnownError, but never undefined. */
+export function describeError(error: unknown): ErrorBody {
+  return describeKnownError(error) ?? body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal error');
+}
+
+export function body(statusCode: number, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** What a client needs to decide whether to retry: who did not answer, and whether the write may have happened. */
+function domainDetails(error: object): Record<string, unknown> {
+  if (!(error instanceof ReplicationError)) return {};
+  return { unreachablePeers: [...error.unreachable], mayHaveTakenEffect: error.mayHaveTakenEffect };
+}

@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp, nestLogLevels } from './app.factory';
+import { ConfigError, loadConfig } from './config/app-config';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
+
+/** How long a stopping node waits for in-flight requests before it exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`kv-store: ${error.message}`);
+    process.exit(2);
+  }
+  Logger.overrideLogger(nestLogLevels(config.logLevel));
+  const logger = new Logger('kv-store');
+
+  const database = config.databaseUrl
+    ? { url: config.databaseUrl, stop: async () => undefined }
+    : await startEmbeddedPostgres(config.dataDir, logger);
+  if (config.databaseUrl) logger.log('using the PostgreSQL server at DATABASE_URL');
+
+  const app = await createApp(config, database.url);
+  await app.listen(config.port, config.host);
+  logger.log(`node ${config.nodeId} listening on http://${config.host}:${config.port}/kv-store/v1`);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: finishing in-flight requests, then stopping`);
+    const forceExit = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+    forceExit.unref();
+    try {
+      await app.close();
+      await database.stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void stop(s));
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error('kv-store failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

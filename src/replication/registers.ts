@@ -1,0 +1,21 @@
+import { ChangeFn } from './core/change';
+import { RegisterState } from './core/register';
+
+/**
+ * The replicated registers as the storage service sees them: every call is a
+ * quorum operation on the cluster (a cluster of one is a quorum of one).
+ * Implemented by the ReplicationModule; the storage service knows no more.
+ */
+export abstract class Registers {
+  /**
+   * Applies a pure change to a key's current value and returns its result once
+   * a majority stored the new state. A change that decides not to write (a
+   * failed precondition) returns the current state unchanged; it is still
+   * confirmed by the quorum, so its answer is never based on a stale value.
+   */
+  abstract change<R>(key: string, change: ChangeFn<R>): Promise<R>;
+  /** Linearizable read: the latest acknowledged write or something newer. */
+  abstract read(key: string): Promise<RegisterState>;
+  /** This node's copy only; may be stale. */
+  abstract readLocal(key: string): Promise<RegisterState>;
+}

@@ -1,0 +1,20 @@
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsString, MinLength, ValidateNested } from 'class-validator';
+import { IsPresent } from './is-present.decorator';
+
+export class BatchItemDto {
+  @IsString()
+  @MinLength(1)
+  key!: string;
+
+  @IsPresent()
+  value!: unknown;
+}
+
+export class BatchPutDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => BatchItemDto)
+  items!: BatchItemDto[];
+}

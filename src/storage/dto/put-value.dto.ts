@@ -1,0 +1,6 @@
+import { IsPresent } from './is-present.decorator';
+
+export class PutValueDto {
+  @IsPresent()
+  value!: unknown;
+}

@@ -1,0 +1,116 @@
+import {
+  All, BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, HttpException, HttpStatus, Param, Post, Put,
+  Query, Res,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { describeError } from '../common/error-body';
+import { BatchPutDto } from './dto/batch-put.dto';
+import { BatchItemResultDto, EntryDto } from './dto/entry.dto';
+import { GetQueryDto } from './dto/get-query.dto';
+import { PutValueDto } from './dto/put-value.dto';
+import { KvService } from './kv.service';
+import { EntityTagCondition, etagOf, matchesWeakly, parseEntityTags, Preconditions } from './preconditions';
+import { RequestLimits } from './request-limits';
+
+/** The origin system's paths, kept so its clients can switch without changes. */
+@Controller('kv-store/v1/kv')
+export class KvController {
+  constructor(
+    private readonly kv: KvService,
+    private readonly limits: RequestLimits,
+  ) {}
+
+  /** Declared before ':key' so that POST .../kv/batch is the batch, not a key. */
+  @Post('batch')
+  @HttpCode(HttpStatus.OK)
+  async putBatch(@Body() body: BatchPutDto): Promise<{ results: BatchItemResultDto[] }> {
+    this.limits.checkBatchSize(body.items.length);
+    body.items.forEach((item, index) => {
+      this.limits.checkKey(item.key);
+      this.limits.checkValue(item.value, `items[${index}].value`);
+    });
+    const settled = await this.kv.putMany(body.items);
+    const results = settled.map((outcome, index): BatchItemResultDto => {
+      const key = body.items[index]!.key;
+      if (outcome.status === 'fulfilled') {
+        return { key, status: outcome.value.created ? 201 : 200, version: outcome.value.entry.version };
+      }
+      const { statusCode, error, message } = describeError(outcome.reason);
+      return { key, status: statusCode, error, message };
+    });
+    return { results };
+  }
+
+  @Get(':key')
+  async get(
+    @Param('key') key: string,
+    @Query() query: GetQueryDto,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<EntryDto | undefined> {
+    this.limits.checkKey(key);
+    const cached = entityTags(ifNoneMatch, 'If-None-Match');
+    const entry = await this.kv.get(key, query.consistency);
+    res.setHeader('ETag', etagOf(entry.version));
+    if (cached && matchesWeakly(cached, entry.version)) {
+      res.status(HttpStatus.NOT_MODIFIED);
+      return undefined;
+    }
+    return entry;
+  }
+
+  @Put(':key')
+  async put(
+    @Param('key') key: string,
+    @Body() body: PutValueDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<EntryDto> {
+    this.limits.checkKey(key);
+    this.limits.checkValue(body.value);
+    const conditions = preconditions(ifMatch, ifNoneMatch);
+    const { entry, created } = await this.kv.put(key, body.value, conditions);
+    res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
+    res.setHeader('ETag', etagOf(entry.version));
+    return entry;
+  }
+
+  @Delete(':key')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async delete(
+    @Param('key') key: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+  ): Promise<void> {
+    this.limits.checkKey(key);
+    await this.kv.delete(key, preconditions(ifMatch, ifNoneMatch));
+  }
+
+  @All('batch')
+  batchMethodNotAllowed(@Res({ passthrough: true }) res: Response): never {
+    return methodNotAllowed(res, 'POST, GET, PUT, DELETE');
+  }
+
+  @All(':key')
+  keyMethodNotAllowed(@Res({ passthrough: true }) res: Response): never {
+    return methodNotAllowed(res, 'GET, HEAD, PUT, DELETE');
+  }
+}
+
+function methodNotAllowed(res: Response, allow: string): never {
+  res.setHeader('Allow', allow);
+  throw new HttpException(`method not allowed; allowed: ${allow}`, HttpStatus.METHOD_NOT_ALLOWED);
+}
+
+function preconditions(ifMatch: string | undefined, ifNoneMatch: string | undefined): Preconditions {
+  return { ifMatch: entityTags(ifMatch, 'If-Match'), ifNoneMatch: entityTags(ifNoneMatch, 'If-None-Match') };
+}
+
+function entityTags(header: string | undefined, name: string): EntityTagCondition | undefined {
+  try {
+    return parseEntityTags(header);
+  } catch (error) {
+    throw new BadRequestException(`${name}: ${(error as Error).message}`);
+  }
+}

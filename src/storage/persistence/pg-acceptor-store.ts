@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AcceptorStore } from '../../replication/core/acceptor-store';
+import { Ballot, ZERO_BALLOT } from '../../replication/core/ballot';
+import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../../replication/core/messages';
+import { ABSENT, RegisterState } from '../../replication/core/register';
+import { withDeadlockRetry } from './deadlock-retry';
+
+interface StateRow {
+  key: string;
+  accepted: Ballot;
+  present: boolean;
+  value: unknown;
+  version: string;
+}
+
+/**
+ * The acceptor on PostgreSQL. Each batch is one statement, so each key's
+ * check-and-set is atomic and committed (autocommit) before the reply leaves.
+ * Rows are locked in key order so concurrent batches cannot deadlock on each
+ * other (PostgreSQL would abort one of them).
+ */
+@Injectable()
+export class PgAcceptorStore extends AcceptorStore {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async prepare(requests: readonly PrepareRequest[]): Promise<PrepareReply[]> {
+    if (requests.length === 0) return [];
+    const rows: Array<StateRow & { ok: boolean; seen: Ballot | null }> = await withDeadlockRetry(() =>
+      this.dataSource.query(
+        `WITH req AS (
+           SELECT * FROM unnest($1::text[], $2::text[]) AS r(key, ballot)
+         ), granted AS (
+           INSERT INTO kv_register AS t (key, promised)
+           SELECT key, ballot FROM req ORDER BY key
+           ON CONFLICT (key) DO UPDATE SET promised = EXCLUDED.promised
+             WHERE t.promised < EXCLUDED.promised AND t.accepted < EXCLUDED.promised
+           RETURNING t.key, t.accepted, t.present, t.value, t.version
+         )
+         SELECT key, true AS ok, accepted, present, value, version, NULL AS seen FROM granted
+         UNION ALL
+         SELECT t.key, false, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
+           FROM kv_register t JOIN req USING (key)
+          WHERE t.key NOT IN (SELECT key FROM granted)`,
+        [requests.map((r) => r.key), requests.map((r) => r.ballot)],
+      ),
+    );
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    return requests.map(({ key }): PrepareReply => {
+      const row = byKey.get(key);
+      // No row at all: a concurrent insert of the same key won the race after
+      // this statement's snapshot. A refusal is always safe; the proposer retries.
+      if (!row) return { key, ok: false, seen: ZERO_BALLOT };
+      if (!row.ok) return { key, ok: false, seen: row.seen ?? ZERO_BALLOT };
+      return { key, ok: true, accepted: row.accepted, state: toState(row) };
+    });
+  }
+
+  async accept(requests: readonly AcceptRequest[]): Promise<AcceptReply[]> {
+    if (requests.length === 0) return [];
+    const rows: Array<{ key: string; ok: boolean; seen: Ballot | null }> = await withDeadlockRetry(() =>
+      this.dataSource.query(
+        `WITH req AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[])
+             AS r(key, ballot, next, present, value, version)
+         ), stored AS (
+           INSERT INTO kv_register AS t (key, promised, accepted, present, value, version)
+           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version FROM req ORDER BY key
+           ON CONFLICT (key) DO UPDATE SET
+               promised = EXCLUDED.promised, accepted = EXCLUDED.accepted,
+               present = EXCLUDED.present, value = EXCLUDED.value, version = EXCLUDED.version
+             WHERE t.promised <= EXCLUDED.accepted AND t.accepted < EXCLUDED.accepted
+           RETURNING t.key
+         )
+         SELECT key, true AS ok, NULL AS seen FROM stored
+         UNION ALL
+         SELECT t.key, t.accepted = req.ballot, GREATEST(t.promised, t.accepted)
+           FROM kv_register t JOIN req USING (key)
+          WHERE t.key NOT IN (SELECT key FROM stored)`,
+        [
+          requests.map((r) => r.key),
+          requests.map((r) => r.ballot),
+          requests.map((r) => r.next ?? null),
+          requests.map((r) => r.state.present),
+          requests.map((r) => (r.state.present ? JSON.stringify(r.state.value) : null)),
+          requests.map((r) => String(r.state.version)),
+        ],
+      ),
+    );
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    return requests.map(({ key }): AcceptReply => {
+      const row = byKey.get(key);
+      if (!row) return { key, ok: false, seen: ZERO_BALLOT };
+      // ok from the second branch is the duplicate case: this ballot is already stored.
+      return row.ok ? { key, ok: true } : { key, ok: false, seen: row.seen ?? ZERO_BALLOT };
+    });
+  }
+
+  async peek(keys: readonly string[]): Promise<PeekReply[]> {
+    if (keys.length === 0) return [];
+    const rows: StateRow[] = await this.dataSource.query(
+      'SELECT key, accepted, present, value, version FROM kv_register WHERE key = ANY($1::text[])',
+      [keys],
+    );
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    return keys.map((key) => {
+      const row = byKey.get(key);
+      return row ? { key, accepted: row.accepted, state: toState(row) } : { key, accepted: ZERO_BALLOT, state: ABSENT };
+    });
+  }
+}
+
+function toState(row: Pick<StateRow, 'present' | 'value' | 'version'>): RegisterState {
+  return { present: row.present, value: row.present ? row.value : null, version: parseVersion(row.version) };
+}
+
+/**
+ * pg returns bigint as a string. Versions grow by one per write of a key, so
+ * they stay far below 2^53; refuse loudly rather than round if one ever does not.
+ */
+export function parseVersion(raw: string | number): number {
+  const version = Number(raw);
+  if (!Number.isSafeInteger(version)) throw new RangeError(`version ${raw} is beyond 2^53`);
+  return version;
+}

@@ -1,0 +1,32 @@
+import { BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+
+/** The size rules of the API, checked before anything reaches the quorum. */
+@Injectable()
+export class RequestLimits {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  checkKey(key: string): void {
+    if (key.length === 0) throw new BadRequestException('key must not be empty');
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes > this.config.maxKeyBytes) {
+      throw new PayloadTooLargeException(`key is ${bytes} bytes; the limit is ${this.config.maxKeyBytes}`);
+    }
+    // PostgreSQL text cannot hold NUL, and no client means one.
+    if (key.includes('\u0000')) throw new BadRequestException('key must not contain U+0000');
+  }
+
+  checkValue(value: unknown, label = 'value'): void {
+    const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+    if (bytes > this.config.maxValueBytes) {
+      throw new PayloadTooLargeException(`${label} is ${bytes} bytes of JSON; the limit is ${this.config.maxValueBytes}`);
+    }
+  }
+
+  checkBatchSize(count: number): void {
+    if (count > this.config.maxBatchItems) {
+      throw new PayloadTooLargeException(`batch has ${count} items; the limit is ${this.config.maxBatchItems}`);
+    }
+  }
+}
