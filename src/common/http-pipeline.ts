@@ -1,7 +1,9 @@
 import { ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json } from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import { PEER_API_PREFIX } from '../replication/peer-api/peer.controller';
 import { AppConfig } from '../config/app-config';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { body, describeKnownError } from './error-body';
@@ -16,6 +18,9 @@ export const MAX_JSON_DEPTH = 256;
  */
 export function configureHttpPipeline(app: NestExpressApplication, config: AppConfig): void {
   app.use(requireJsonBody);
+  // Peer batches carry many values at once; clients are held to MAX_BODY_BYTES.
+  // The first parser that reads a body marks it parsed, so the second skips it.
+  app.use(`/${PEER_API_PREFIX}`, json({ limit: config.maxBodyBytes * 16 }));
   app.useBodyParser('json', { limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] });
   app.use(limitJsonDepth);
   app.use(replyWithErrorBody); // errors from the middleware above (bad JSON, too large)

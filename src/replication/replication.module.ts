@@ -1,4 +1,7 @@
+import { HttpModule, HttpService } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { NodeMetaRepository } from '../storage/persistence/node-meta.repository';
@@ -7,11 +10,26 @@ import { AcceptorStore } from './core/acceptor-store';
 import { BallotClock } from './core/ballot';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { Proposer } from './core/proposer';
+import { AcceptorClient } from './core/transport';
+import { HttpAcceptorClient } from './peer-api/http-acceptor-client';
+import { PeerController } from './peer-api/peer.controller';
 import { Registers } from './registers';
 import { ReplicationService } from './replication.service';
 
+/** Every acceptor of the cluster as this node reaches it: its own directly, the peers over HTTP. */
+export const ACCEPTORS = Symbol('ACCEPTORS');
+
 @Module({
-  imports: [PersistenceModule],
+  imports: [
+    PersistenceModule,
+    HttpModule.register({
+      // Keep-alive: a round is two small requests per peer, and a new TCP
+      // connection for each would cost more than the request itself.
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+    }),
+  ],
+  controllers: [PeerController],
   providers: [
     {
       provide: BallotClock,
@@ -19,13 +37,21 @@ import { ReplicationService } from './replication.service';
       useFactory: async (config: AppConfig, meta: NodeMetaRepository) => new BallotClock(config.nodeId, await meta.nextBoot()),
     },
     {
+      provide: ACCEPTORS,
+      inject: [APP_CONFIG, AcceptorStore, HttpService],
+      useFactory: (config: AppConfig, store: AcceptorStore, http: HttpService): AcceptorClient[] => [
+        new LocalAcceptorClient(config.nodeId, store),
+        ...config.peers.map((peer) => new HttpAcceptorClient(peer, config.clusterSecret!, http)),
+      ],
+    },
+    {
       provide: Proposer,
-      inject: [APP_CONFIG, BallotClock, AcceptorStore],
-      useFactory: (config: AppConfig, clock: BallotClock, store: AcceptorStore) =>
-        new Proposer({ clock, acceptors: [new LocalAcceptorClient(config.nodeId, store)] }),
+      inject: [APP_CONFIG, BallotClock, ACCEPTORS],
+      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[]) =>
+        new Proposer({ clock, acceptors, callTimeoutMs: Math.min(1000, config.requestTimeoutMs) }),
     },
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers],
+  exports: [Registers, ACCEPTORS],
 })
 export class ReplicationModule {}

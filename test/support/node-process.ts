@@ -17,7 +17,7 @@ export interface NodeProcess {
 
 /**
  * Starts `node dist/main.js` as a real process (run `npm run build` first;
- * `npm test` does) and waits until it listens.
+ * `npm test` does) and waits until it answers HTTP.
  */
 export async function spawnNode(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number } = {}): Promise<NodeProcess> {
   const port = options.port ?? (await freePort());
@@ -32,7 +32,7 @@ export async function spawnNode(env: Record<string, string>, options: { port?: n
 
   const started = Date.now();
   const limit = options.startTimeoutMs ?? 30_000;
-  while (!/listening on/.test(output)) {
+  while (!(await answersHttp(port))) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`node exited before listening:\n${output}`);
     if (Date.now() - started > limit) {
       child.kill('SIGKILL');
@@ -50,6 +50,16 @@ export async function spawnNode(env: Record<string, string>, options: { port?: n
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
+}
+
+/** Any HTTP answer (even a 404) means the node is up and routing. */
+async function answersHttp(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/kv-store/v1/__probe__`, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function freePort(): Promise<number> {

@@ -1,0 +1,87 @@
+import { RegisterState } from './register';
+
+/**
+ * A change to one register: given the current state, the new state and what
+ * to tell the caller. It must be pure and must not throw: a change that wants
+ * to report a failure (say, a compare-and-set whose precondition does not
+ * hold) returns the current state unchanged and a result describing the
+ * failure. The proposer still runs the accept phase with that state, because
+ * the current state it was shown may not be chosen yet.
+ */
+export type ChangeFn<R> = (current: RegisterState) => ChangeOutcome<R>;
+
+export interface ChangeOutcome<R> {
+  readonly state: RegisterState;
+  readonly result: R;
+}
+
+/** The read-as-a-round change: writes back what it found. */
+export const IDENTITY: ChangeFn<RegisterState> = (current) => ({ state: current, result: current });
+
+/**
+ * One caller's change waiting for (or riding in) a round. Several of them are
+ * combined into one round by applying them in order; each remembers its own
+ * result from the state it saw.
+ *
+ * If a change function throws (a bug), that caller gets the thrown error and
+ * its change is skipped; the others in the round are unaffected. Rounds are
+ * only retried when nothing was stored, so the outcome of the last
+ * application is the one that counts.
+ */
+export interface QueuedChange {
+  readonly deadlineMs: number;
+  /** Whether the last application threw. */
+  readonly threw: boolean;
+  applyTo(current: RegisterState): RegisterState;
+  succeed(): void;
+  fail(error: unknown): void;
+}
+
+export class PendingChange<R> implements QueuedChange {
+  private outcome: { kind: 'none' } | { kind: 'result'; result: R } | { kind: 'threw'; error: unknown } = { kind: 'none' };
+
+  constructor(
+    private readonly fn: ChangeFn<R>,
+    readonly deadlineMs: number,
+    private readonly resolve: (result: R) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  applyTo(current: RegisterState): RegisterState {
+    try {
+      const { state, result } = this.fn(current);
+      this.outcome = { kind: 'result', result };
+      return state;
+    } catch (error) {
+      this.outcome = { kind: 'threw', error };
+      return current;
+    }
+  }
+
+  get threw(): boolean {
+    return this.outcome.kind === 'threw';
+  }
+
+  /** The round's value was chosen: hand out this caller's own result. */
+  succeed(): void {
+    switch (this.outcome.kind) {
+      case 'result':
+        return this.resolve(this.outcome.result);
+      case 'threw':
+        return this.reject(this.outcome.error);
+      case 'none':
+        return this.reject(new Error('internal: round succeeded without applying the change'));
+    }
+  }
+
+  /** The round failed; a change that threw still reports its own error, since it changed nothing. */
+  fail(error: unknown): void {
+    if (this.outcome.kind === 'threw') return this.reject(this.outcome.error);
+    this.reject(error);
+  }
+}
+
+/** Applies every change in order to `current`; a combined round's single change function. */
+export function applyInOrder(changes: readonly QueuedChange[], current: RegisterState): RegisterState {
+  return changes.reduce((state, change) => change.applyTo(state), current);
+}

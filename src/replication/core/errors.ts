@@ -1,0 +1,53 @@
+/**
+ * Domain errors of the replication core. They carry a code and the facts a
+ * caller needs to answer honestly (HTTP mapping happens once, elsewhere):
+ *
+ * - QUORUM_UNREACHABLE: the change was definitely NOT applied. Either no
+ *   accept was ever sent, or every acceptor explicitly rejected every accept
+ *   we sent. Safe for a client to retry.
+ * - OUTCOME_UNKNOWN: an accept may have been stored somewhere (a timeout, a
+ *   missing reply, a partial majority). The change may or may not take
+ *   effect; re-running it blindly could apply it twice.
+ */
+export type ReplicationErrorCode = 'QUORUM_UNREACHABLE' | 'OUTCOME_UNKNOWN';
+
+export class ReplicationError extends Error {
+  override readonly name = 'ReplicationError';
+  /** True exactly when the code is OUTCOME_UNKNOWN; spelled out so callers need not know the codes. */
+  readonly mayHaveTakenEffect: boolean;
+
+  constructor(
+    readonly code: ReplicationErrorCode,
+    message: string,
+    /** Node ids that did not answer (call failed or timed out) in the phase that decided the failure. */
+    readonly unreachable: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.mayHaveTakenEffect = code === 'OUTCOME_UNKNOWN';
+  }
+
+  static quorumUnreachable(reason: string, unreachable: readonly string[]): ReplicationError {
+    return new ReplicationError('QUORUM_UNREACHABLE', withPeers(reason, unreachable), unreachable);
+  }
+
+  static outcomeUnknown(reason: string, unreachable: readonly string[]): ReplicationError {
+    return new ReplicationError('OUTCOME_UNKNOWN', withPeers(reason, unreachable), unreachable);
+  }
+}
+
+export function isReplicationError(error: unknown, code?: ReplicationErrorCode): error is ReplicationError {
+  return error instanceof ReplicationError && (code === undefined || error.code === code);
+}
+
+/**
+ * An acceptor answered something that breaks the transport contract (wrong
+ * number of replies, replies for other keys). Treated like "no answer".
+ */
+export class ProtocolViolationError extends Error {
+  override readonly name = 'ProtocolViolationError';
+}
+
+function withPeers(reason: string, unreachable: readonly string[]): string {
+  return unreachable.length === 0 ? reason : `${reason} (unreachable: ${unreachable.join(', ')})`;
+}

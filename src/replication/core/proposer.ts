@@ -1,0 +1,316 @@
+import { BatchingAcceptorClient } from './batching-acceptor-client';
+import { Ballot, BallotClock, ZERO_BALLOT, compareBallots } from './ballot';
+import { ChangeFn, IDENTITY, PendingChange, QueuedChange, applyInOrder } from './change';
+import { ProtocolViolationError, ReplicationError } from './errors';
+import { AcceptReply, PeekReply, PrepareReply } from './messages';
+import { NextBallotCache, PreparedNext } from './next-ballot-cache';
+import { Answer, QuorumCall, awaitAgreement, awaitQuorum, nodesWithStatus, repliesOf } from './quorum';
+import { RegisterState } from './register';
+import { AcceptorClient } from './transport';
+import { BackoffPolicy, backoffDelay } from './backoff';
+
+export interface ProposerOptions {
+  /** Hands out this node's ballots; every ballot seen in a reply is fed back to it. */
+  readonly clock: BallotClock;
+  /** Every acceptor of the cluster, this node's own included. A majority of them is the quorum. */
+  readonly acceptors: readonly AcceptorClient[];
+  /** Time budget of one call to one acceptor, further capped by the request's deadline. Default 1000. */
+  readonly callTimeoutMs?: number;
+  /** Backoff after a prepare conflict or an accept every acceptor rejected. Default { baseMs: 10, maxMs: 500 }. */
+  readonly backoff?: Partial<BackoffPolicy>;
+  /**
+   * A prepare to which too few acceptors answered at all (as opposed to
+   * answering "conflict") is retried this many times before failing with
+   * QUORUM_UNREACHABLE, so that a majority that is down fails fast instead of
+   * spinning until the deadline. Default 2.
+   */
+  readonly unreachableRetries?: number;
+  /** Keys whose next ballot is kept for the one-round-trip path. Default 10 000. */
+  readonly nextBallotCacheSize?: number;
+  /** Merge calls for different keys issued in the same tick into one call per acceptor. Default true. */
+  readonly coalesceCalls?: boolean;
+  /** For jitter; uniform in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+  /** The clock deadlines are measured on, in ms. Default Date.now. */
+  readonly now?: () => number;
+  /** Default setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+type PrepareOutcome =
+  | { readonly kind: 'granted'; readonly prepared: PreparedNext }
+  | { readonly kind: 'conflict' | 'unreachable'; readonly unreachable: readonly string[] };
+
+type AcceptOutcome =
+  | { readonly kind: 'chosen' }
+  | { readonly kind: 'rejected-by-all' }
+  | { readonly kind: 'unknown'; readonly unreachable: readonly string[] };
+
+/**
+ * The CASPaxos proposer: runs rounds that apply a change function to one
+ * key's register at a majority of acceptors. Knows nothing of HTTP or of how
+ * acceptors are reached.
+ *
+ * Deadlines are absolute times in ms on the `now` clock (Date.now by
+ * default), so that a request's budget is shared by everything it waits for.
+ */
+export class Proposer {
+  readonly quorumSize: number;
+  private readonly clock: BallotClock;
+  private readonly acceptors: readonly AcceptorClient[];
+  private readonly callTimeoutMs: number;
+  private readonly backoffPolicy: BackoffPolicy;
+  private readonly unreachableRetries: number;
+  private readonly nextBallots: NextBallotCache;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** Changes waiting for the key's current round to finish. */
+  private readonly waiting = new Map<string, QueuedChange[]>();
+  /** Keys with a round in flight (or about to start) on this proposer. */
+  private readonly busy = new Set<string>();
+
+  constructor(options: ProposerOptions) {
+    if (options.acceptors.length === 0) throw new RangeError('a proposer needs at least one acceptor');
+    const ids = options.acceptors.map((a) => a.nodeId);
+    if (new Set(ids).size !== ids.length) throw new RangeError(`duplicate acceptor ids: ${ids.join(', ')}`);
+
+    this.clock = options.clock;
+    this.acceptors =
+      options.coalesceCalls === false ? options.acceptors : options.acceptors.map((a) => new BatchingAcceptorClient(a));
+    this.quorumSize = Math.floor(options.acceptors.length / 2) + 1;
+    this.callTimeoutMs = options.callTimeoutMs ?? 1000;
+    this.backoffPolicy = { baseMs: options.backoff?.baseMs ?? 10, maxMs: options.backoff?.maxMs ?? 500 };
+    this.unreachableRetries = options.unreachableRetries ?? 2;
+    this.nextBallots = new NextBallotCache(options.nextBallotCacheSize ?? 10_000);
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => Date.now());
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /**
+   * Applies `fn` to the key's register in one CASPaxos round and resolves
+   * with its result once the new state is chosen.
+   *
+   * `fn` must be pure and must not throw (see ChangeFn); a throw is treated as
+   * a bug: that caller gets the error and nothing of theirs is written.
+   * Concurrent changes to one key on this proposer never race: they queue
+   * behind the round in flight and then run together as one round.
+   *
+   * Rejects with ReplicationError: QUORUM_UNREACHABLE if the change was
+   * definitely not applied, OUTCOME_UNKNOWN if it may have been.
+   */
+  change<R>(key: string, fn: ChangeFn<R>, deadlineMs: number): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const queue = this.waiting.get(key) ?? [];
+      queue.push(new PendingChange(fn, deadlineMs, resolve, reject));
+      this.waiting.set(key, queue);
+      if (!this.busy.has(key)) {
+        this.busy.add(key);
+        void this.drain(key); // drain never rejects: every outcome goes to the callers
+      }
+    });
+  }
+
+  /**
+   * Linearizable read. One round trip and no disk write when a majority of
+   * acceptors report the same accepted ballot (that value is chosen, and no
+   * older than any write acknowledged before the read began); otherwise a
+   * full round that writes back what it finds.
+   */
+  async read(key: string, deadlineMs: number): Promise<RegisterState> {
+    const timeoutMs = this.callTimeout(deadlineMs);
+    if (timeoutMs <= 0) throw ReplicationError.quorumUnreachable('deadline passed before the read started', []);
+    const calls = this.fanOut<PeekReply>(key, (acceptor) => acceptor.peek([key], timeoutMs));
+    const outcome = await awaitAgreement(calls, this.quorumSize, (reply) => reply.accepted);
+    const agreed = repliesOf(outcome.answers).find((reply) => reply.accepted === outcome.winner);
+    if (outcome.reached && agreed !== undefined) return agreed.state;
+    // The identity round writes back only what it found, so even an OUTCOME_UNKNOWN
+    // from it changes no data; it just means there is no answer.
+    return this.change(key, IDENTITY, deadlineMs);
+  }
+
+  /** Runs the queued changes of a key, one combined round at a time, until none wait. */
+  private async drain(key: string): Promise<void> {
+    // Let changes issued in the same synchronous burst join the first round.
+    await Promise.resolve();
+    try {
+      for (let queued = this.takeWaiting(key); queued.length > 0; queued = this.takeWaiting(key)) {
+        const live = this.rejectExpired(queued);
+        if (live.length === 0) continue;
+        // The combined round ends by the earliest deadline, so no caller waits past its own.
+        const deadlineMs = Math.min(...live.map((change) => change.deadlineMs));
+        try {
+          await this.runRound(key, live, deadlineMs);
+          live.forEach((change) => change.succeed());
+        } catch (error) {
+          live.forEach((change) => change.fail(error));
+        }
+      }
+    } finally {
+      this.busy.delete(key);
+    }
+  }
+
+  private takeWaiting(key: string): QueuedChange[] {
+    const queued = this.waiting.get(key) ?? [];
+    this.waiting.delete(key);
+    return queued;
+  }
+
+  /** Changes that waited past their deadline were never sent: definitely not applied. */
+  private rejectExpired(queued: readonly QueuedChange[]): QueuedChange[] {
+    const now = this.now();
+    const expired = queued.filter((change) => change.deadlineMs <= now);
+    const error = ReplicationError.quorumUnreachable('deadline passed while waiting for an earlier round on the key', []);
+    expired.forEach((change) => change.fail(error));
+    return queued.filter((change) => change.deadlineMs > now);
+  }
+
+  /**
+   * One logical round for `changes`, retried while nothing has been stored:
+   * after a prepare conflict, or an accept that every acceptor rejected.
+   * Resolves once the combined new state is chosen.
+   */
+  private async runRound(key: string, changes: readonly QueuedChange[], deadlineMs: number): Promise<void> {
+    let backoffAttempt = 0;
+    let unreachableAttempts = 0;
+    let lastUnreachable: readonly string[] = [];
+
+    for (;;) {
+      if (this.now() >= deadlineMs) {
+        throw ReplicationError.quorumUnreachable('deadline passed before the change was sent', lastUnreachable);
+      }
+      const cached = this.nextBallots.take(key);
+      let start: PreparedNext;
+      if (cached !== undefined) {
+        start = cached;
+      } else {
+        const prepare = await this.prepare(key, deadlineMs);
+        if (prepare.kind !== 'granted') {
+          lastUnreachable = prepare.unreachable;
+          if (prepare.kind === 'unreachable' && ++unreachableAttempts > this.unreachableRetries) {
+            throw ReplicationError.quorumUnreachable('no majority answered the prepare', lastUnreachable);
+          }
+          await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
+          continue;
+        }
+        start = prepare.prepared;
+      }
+
+      const newState = applyInOrder(changes, start.state);
+      const nothingToWrite = changes.every((change) => change.threw);
+      const outOfTime = this.now() >= deadlineMs;
+      if (nothingToWrite || outOfTime) {
+        // The cached ballot was never sent, so it is still good for the next change.
+        if (cached !== undefined) this.nextBallots.put(key, cached);
+        if (nothingToWrite) return; // every caller gets the error its own function threw
+        throw ReplicationError.quorumUnreachable('deadline passed before the change was sent', lastUnreachable);
+      }
+
+      const next = this.clock.next();
+      const accept = await this.accept(key, start.ballot, newState, next, deadlineMs);
+      switch (accept.kind) {
+        case 'chosen':
+          this.nextBallots.put(key, { ballot: next, state: newState });
+          return;
+        case 'unknown':
+          throw ReplicationError.outcomeUnknown(
+            'the accept reached no majority and may be stored somewhere',
+            accept.unreachable,
+          );
+        case 'rejected-by-all':
+          // Nobody stored it, so running the change again cannot apply it twice.
+          lastUnreachable = [];
+          // A rejected cached ballot just means someone else moved on: prepare at once.
+          if (cached === undefined) await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
+          continue;
+      }
+    }
+  }
+
+  private async prepare(key: string, deadlineMs: number): Promise<PrepareOutcome> {
+    const ballot = this.clock.next();
+    const timeoutMs = this.callTimeout(deadlineMs);
+    const calls = this.fanOut<PrepareReply>(key, (acceptor) => acceptor.prepare([{ key, ballot }], timeoutMs));
+    const outcome = await awaitQuorum(calls, this.quorumSize, (reply) => reply.ok);
+    if (!outcome.reached) {
+      const unreachable = nodesWithStatus(outcome.answers, 'failed');
+      const tooFewAnswered = unreachable.length > this.acceptors.length - this.quorumSize;
+      return { kind: tooFewAnswered ? 'unreachable' : 'conflict', unreachable };
+    }
+    // The newest accepted state among the grants; it may be chosen or only an unfinished write.
+    let newest: { accepted: Ballot; state: RegisterState } | undefined;
+    for (const reply of repliesOf(outcome.answers)) {
+      if (reply.ok && (newest === undefined || compareBallots(reply.accepted, newest.accepted) > 0)) newest = reply;
+    }
+    if (newest === undefined) throw new Error('internal: quorum of grants without a grant');
+    return { kind: 'granted', prepared: { ballot, state: newest.state } };
+  }
+
+  private async accept(
+    key: string,
+    ballot: Ballot,
+    state: RegisterState,
+    next: Ballot,
+    deadlineMs: number,
+  ): Promise<AcceptOutcome> {
+    const timeoutMs = this.callTimeout(deadlineMs);
+    const calls = this.fanOut<AcceptReply>(key, (acceptor) => acceptor.accept([{ key, ballot, state, next }], timeoutMs));
+    const outcome = await awaitQuorum(calls, this.quorumSize, (reply) => reply.ok);
+    if (outcome.reached) return { kind: 'chosen' };
+    // Only an explicit "no" from every acceptor proves nobody stored it; the
+    // calls are bounded by the timeout, so waiting for the rest is bounded too.
+    const answers = await outcome.allSettled();
+    if (answers.every(isExplicitRejection)) return { kind: 'rejected-by-all' };
+    return { kind: 'unknown', unreachable: nodesWithStatus(answers, 'failed') };
+  }
+
+  /**
+   * One call per acceptor for one key. Every ballot in a reply, even a late
+   * one, is fed to the clock so the next ballot we make is higher.
+   */
+  private fanOut<T extends PrepareReply | AcceptReply | PeekReply>(
+    key: string,
+    send: (acceptor: AcceptorClient) => Promise<T[]>,
+  ): QuorumCall<T>[] {
+    return this.acceptors.map((acceptor) => ({
+      nodeId: acceptor.nodeId,
+      call: async () => {
+        const reply = onlyReply(await send(acceptor), key, acceptor.nodeId);
+        this.clock.observe(ballotIn(reply));
+        return reply;
+      },
+    }));
+  }
+
+  private async backOff(attempt: number, deadlineMs: number, unreachable: readonly string[]): Promise<void> {
+    const delayMs = backoffDelay(this.backoffPolicy, attempt, this.random);
+    if (this.now() + delayMs >= deadlineMs) {
+      throw ReplicationError.quorumUnreachable('deadline passed while competing for the key', unreachable);
+    }
+    await this.sleep(delayMs);
+  }
+
+  private callTimeout(deadlineMs: number): number {
+    return Math.min(this.callTimeoutMs, deadlineMs - this.now());
+  }
+}
+
+function ballotIn(reply: PrepareReply | AcceptReply | PeekReply): Ballot {
+  if (!('ok' in reply)) return reply.accepted; // a peek
+  if (!reply.ok) return reply.seen;
+  return 'accepted' in reply ? reply.accepted : ZERO_BALLOT; // an accept ack only echoes our own ballot
+}
+
+function isExplicitRejection(answer: Answer<AcceptReply>): boolean {
+  return answer.status === 'replied' && !answer.reply.ok;
+}
+
+function onlyReply<T extends { readonly key: string }>(replies: readonly T[], key: string, nodeId: string): T {
+  const [reply] = replies;
+  if (replies.length !== 1 || reply === undefined || reply.key !== key) {
+    throw new ProtocolViolationError(`${nodeId} answered for other keys than ${JSON.stringify(key)}`);
+  }
+  return reply;
+}

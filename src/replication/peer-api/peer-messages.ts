@@ -1,0 +1,94 @@
+import { BadRequestException } from '@nestjs/common';
+import { isBallot } from '../core/ballot';
+import { AcceptRequest, PrepareRequest } from '../core/messages';
+import { RegisterState } from '../core/register';
+
+/**
+ * Peer messages are checked by hand rather than with class-validator: they
+ * come only from authenticated peers, carry thousands of items, and sit on the
+ * hot path. A malformed one is still a clean 400 that changes nothing.
+ */
+export interface PrepareBody {
+  requests: PrepareRequest[];
+}
+export interface AcceptBody {
+  requests: AcceptRequest[];
+}
+export interface PeekBody {
+  keys: string[];
+}
+
+export function parsePrepareBody(body: unknown): PrepareBody {
+  const requests = listOf(body, 'requests');
+  requests.forEach((item, index) => {
+    const at = `requests[${index}]`;
+    const request = objectAt(item, at);
+    requireKey(request.key, `${at}.key`);
+    requireBallot(request.ballot, `${at}.ballot`, false);
+  });
+  requireUniqueKeys(requests as PrepareRequest[]);
+  return { requests: requests as PrepareRequest[] };
+}
+
+export function parseAcceptBody(body: unknown): AcceptBody {
+  const requests = listOf(body, 'requests');
+  requests.forEach((item, index) => {
+    const at = `requests[${index}]`;
+    const request = objectAt(item, at);
+    requireKey(request.key, `${at}.key`);
+    requireBallot(request.ballot, `${at}.ballot`, false);
+    if (request.next !== undefined && request.next !== null) {
+      requireBallot(request.next, `${at}.next`, false);
+      if ((request.next as string) <= (request.ballot as string)) invalid(`${at}.next must be greater than ballot`);
+    }
+    requireState(request.state, `${at}.state`);
+  });
+  requireUniqueKeys(requests as AcceptRequest[]);
+  return { requests: requests as AcceptRequest[] };
+}
+
+export function parsePeekBody(body: unknown): PeekBody {
+  const keys = listOf(body, 'keys');
+  keys.forEach((key, index) => requireKey(key, `keys[${index}]`));
+  return { keys: keys as string[] };
+}
+
+function listOf(body: unknown, field: string): unknown[] {
+  const list = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  if (!Array.isArray(list)) invalid(`${field} must be an array`);
+  return list;
+}
+
+function objectAt(item: unknown, at: string): Record<string, unknown> {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) invalid(`${at} must be an object`);
+  return item as Record<string, unknown>;
+}
+
+function requireKey(key: unknown, at: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000') || Buffer.byteLength(key) > 1024) {
+    invalid(`${at} must be a key of 1-1024 bytes`);
+  }
+}
+
+function requireBallot(ballot: unknown, at: string, zeroAllowed: boolean): void {
+  if (!isBallot(ballot) || (!zeroAllowed && ballot === '')) invalid(`${at} must be a ballot`);
+}
+
+function requireState(state: unknown, at: string): void {
+  const s = objectAt(state, at) as Partial<RegisterState>;
+  if (typeof s.present !== 'boolean') invalid(`${at}.present must be a boolean`);
+  if (!Number.isSafeInteger(s.version) || (s.version as number) < 0) invalid(`${at}.version must be a whole number`);
+  if (s.present && s.value === undefined) invalid(`${at}.value is required when present`);
+}
+
+function requireUniqueKeys(requests: ReadonlyArray<{ key: string }>): void {
+  const seen = new Set<string>();
+  for (const { key } of requests) {
+    if (seen.has(key)) invalid(`key ${JSON.stringify(key)} appears twice in one batch`);
+    seen.add(key);
+  }
+}
+
+function invalid(message: string): never {
+  throw new BadRequestException(`peer message: ${message}`);
+}

@@ -1,0 +1,155 @@
+import { queryDatabase } from '../support/database';
+import { expectErrorBody, http, kvPath } from '../support/http';
+import { TEST_CLUSTER_SECRET, TestCluster } from '../support/cluster';
+
+const REQUEST_TIMEOUT_MS = 1500;
+
+/**
+ * Three real node processes on real PostgreSQL, talking over loopback HTTP.
+ */
+describe('three-node cluster', () => {
+  let cluster: TestCluster;
+  const put = (node: string, key: string, value: unknown, headers?: Record<string, string>) =>
+    http(cluster.url(node), 'PUT', kvPath(key), { json: { value }, headers });
+  const get = (node: string, key: string, query = '') => http(cluster.url(node), 'GET', `${kvPath(key)}${query}`);
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start(3, { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  afterEach(() => {
+    const state = expect.getState();
+    if (state.assertionCalls !== state.numPassingAsserts) console.log(cluster.logs());
+  });
+
+  it('a write on one node is read on every other', async () => {
+    expect((await put('n1', 'shared', { from: 'n1' })).status).toBe(201);
+    for (const node of ['n2', 'n3']) {
+      const read = await get(node, 'shared');
+      expect(read.status).toBe(200);
+      expect(read.body).toEqual({ key: 'shared', value: { from: 'n1' }, version: 1 });
+    }
+    expect((await put('n3', 'shared', 'from n3')).body.version).toBe(2);
+    expect((await get('n1', 'shared')).body.value).toBe('from n3');
+  });
+
+  it('stores each acknowledged write on a majority of the nodes\' databases', async () => {
+    expect((await put('n2', 'majority', 42)).status).toBe(201);
+    const copies = await Promise.all(
+      cluster.nodes.map((node) => queryDatabase(node.database.url, "SELECT value FROM kv_register WHERE key = 'majority' AND present")),
+    );
+    expect(copies.filter((rows) => rows.length === 1 && rows[0]!.value === 42).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('compare-and-set across nodes: of concurrent If-Match writers, exactly one wins each version', async () => {
+    const created = await put('n1', 'contended', 0);
+    let version: number = created.body.version;
+    for (let round = 0; round < 5; round++) {
+      const attempts = await Promise.all(
+        ['n1', 'n2', 'n3', 'n1', 'n2', 'n3'].map((node, i) => put(node, 'contended', `${round}-${i}`, { 'if-match': `"${version}"` })),
+      );
+      const statuses = attempts.map((a) => a.status);
+      // 503 would be "outcome unknown"; with all nodes up, contention must resolve as 200 or 412.
+      expect(statuses.every((s) => s === 200 || s === 412)).toBe(true);
+      const winners = attempts.filter((a) => a.status === 200);
+      expect(winners).toHaveLength(1);
+      const read = await get('n2', 'contended');
+      expect(read.body).toEqual({ key: 'contended', value: winners[0]!.body.value, version: version + 1 });
+      version += 1;
+    }
+  });
+
+  it('the peer API refuses requests without the cluster secret, and changes nothing', async () => {
+    await put('n1', 'guarded', 'original');
+    const forged = { requests: [{ key: 'guarded', ballot: 'ffffffffffffff.ffffffff.evil', state: { present: true, value: 'forged', version: 99 } }] };
+    const noSecret = await http(cluster.url('n2'), 'POST', '/internal/v1/accept', { json: forged });
+    expectErrorBody(noSecret, 401);
+    const wrongSecret = await http(cluster.url('n2'), 'POST', '/internal/v1/accept', {
+      json: forged,
+      headers: { authorization: `Bearer ${TEST_CLUSTER_SECRET}x` },
+    });
+    expectErrorBody(wrongSecret, 401);
+    expect((await get('n2', 'guarded', '?consistency=local')).body.value).toBe('original');
+    expect((await get('n1', 'guarded')).body.value).toBe('original');
+  });
+
+  it('no header lets a client skip the quorum (the origin system\'s X-Replication)', async () => {
+    await cluster.kill('n2');
+    await cluster.kill('n3');
+    try {
+      const skipped = await http(cluster.url('n1'), 'PUT', kvPath('local-only'), {
+        json: { value: 1 },
+        headers: { 'x-replication': 'false', 'X-Replication': 'local' },
+      });
+      expectErrorBody(skipped, 503);
+    } finally {
+      await Promise.all([cluster.startNode('n2'), cluster.startNode('n3')]);
+    }
+  }, 60_000);
+
+  it('keeps writing through a kill -9 of one node under load, loses no acknowledged write, and catches the node up', async () => {
+    const acknowledged = new Map<string, number>();
+    let stop = false;
+    let failures = 0;
+    const writers = ['n1', 'n2', 'n3'].map(async (node, writer) => {
+      for (let i = 0; !stop; i++) {
+        const key = `load-${writer}-${i % 20}`;
+        const result = await put(node, key, i).catch(() => undefined);
+        if (result?.status === 200 || result?.status === 201) acknowledged.set(key, i);
+        else failures += 1;
+        if (node === 'n3' && cluster.node('n3').process === undefined) return; // its node is gone
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await cluster.kill('n3');
+    const countAtKill = acknowledged.size;
+    const writesAtKill = [...acknowledged.values()].reduce((a, b) => a + b, 0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    stop = true;
+    await Promise.all(writers);
+
+    // Writers on n1 and n2 went on: more acknowledged writes after the kill.
+    expect([...acknowledged.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(writesAtKill);
+    expect(acknowledged.size).toBeGreaterThanOrEqual(countAtKill);
+    for (const [key, value] of acknowledged) {
+      const read = await get('n1', key);
+      expect(read.status).toBe(200);
+      expect(read.body.value).toBeGreaterThanOrEqual(value); // each writer's values only grow per key
+    }
+
+    // The restarted node serves the latest values: its reads go through the quorum.
+    await cluster.startNode('n3');
+    for (const [key] of acknowledged) {
+      const latest = (await get('n1', key)).body;
+      expect((await get('n3', key)).body).toEqual(latest);
+    }
+    expect(failures).toBeLessThan(acknowledged.size + 100); // sanity: the run did work
+  }, 60_000);
+
+  it('with two of three nodes down, requests fail with 503 within the timeout; after restart all is served', async () => {
+    await put('n1', 'before-outage', 'kept');
+    await cluster.kill('n2');
+    await cluster.kill('n3');
+    try {
+      for (const request of [() => put('n1', 'during-outage', 'x'), () => get('n1', 'before-outage')]) {
+        const started = Date.now();
+        const result = await request();
+        const elapsed = Date.now() - started;
+        expectErrorBody(result, 503);
+        expect(result.body.unreachablePeers).toEqual(expect.arrayContaining(['n2', 'n3']));
+        expect(typeof result.body.mayHaveTakenEffect).toBe('boolean');
+        // A functional bound, not a speed claim: the request must not hang past its timeout.
+        expect(elapsed).toBeLessThan(REQUEST_TIMEOUT_MS + 1000);
+      }
+    } finally {
+      await Promise.all([cluster.startNode('n2'), cluster.startNode('n3')]);
+    }
+    for (const node of ['n1', 'n2', 'n3']) {
+      expect((await get(node, 'before-outage')).body.value).toBe('kept');
+    }
+    expect((await put('n2', 'after-outage', 'y')).status).toBe(201);
+    expect((await get('n3', 'after-outage')).body.value).toBe('y');
+  }, 60_000);
+});
