@@ -1,0 +1,98 @@
+import { AcceptorStore } from './acceptor-store';
+import { encodeBallot } from './ballot';
+import { ABSENT, RegisterState } from './register';
+
+/**
+ * The acceptor rules, checked through the AcceptorStore interface alone, so
+ * the in-memory store (unit tests) and the PostgreSQL store (integration
+ * tests) are held to exactly the same behaviour.
+ */
+export function describeAcceptorStoreRules(name: string, makeStore: () => Promise<AcceptorStore>): void {
+  const b = (counter: number, nodeId = 'n'): string => encodeBallot({ counter, boot: 0, nodeId });
+  const state = (value: unknown, version = 1): RegisterState => ({ present: true, value, version });
+
+  describe(`${name}: acceptor rules`, () => {
+    let store: AcceptorStore;
+    let key: string;
+    let counter = 0;
+    beforeEach(async () => {
+      store = await makeStore();
+      key = `k-${++counter}-${Math.random().toString(36).slice(2)}`; // stores may be shared between tests
+    });
+
+    it('prepare grants a first ballot and reports nothing accepted', async () => {
+      expect(await store.prepare([{ key, ballot: b(1) }])).toEqual([{ key, ok: true, accepted: '', state: ABSENT }]);
+    });
+
+    it('prepare refuses a ballot not above the promise, naming the highest seen', async () => {
+      await store.prepare([{ key, ballot: b(5) }]);
+      expect(await store.prepare([{ key, ballot: b(5) }])).toEqual([{ key, ok: false, seen: b(5) }]);
+      expect(await store.prepare([{ key, ballot: b(4) }])).toEqual([{ key, ok: false, seen: b(5) }]);
+      expect(await store.prepare([{ key, ballot: b(5, 'z') }])).toEqual([{ key, ok: true, accepted: '', state: ABSENT }]);
+    });
+
+    it('prepare refuses a ballot not above the accepted one, and reports the accepted state above it', async () => {
+      await store.accept([{ key, ballot: b(7), state: state('x') }]);
+      expect(await store.prepare([{ key, ballot: b(7) }])).toEqual([{ key, ok: false, seen: b(7) }]);
+      expect(await store.prepare([{ key, ballot: b(8) }])).toEqual([{ key, ok: true, accepted: b(7), state: state('x') }]);
+    });
+
+    it('accept stores at the promised ballot and peek shows it', async () => {
+      await store.prepare([{ key, ballot: b(3) }]);
+      expect(await store.accept([{ key, ballot: b(3), state: state({ deep: [1, 'two', null] }, 4) }])).toEqual([{ key, ok: true }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: b(3), state: state({ deep: [1, 'two', null] }, 4) }]);
+    });
+
+    it('accept refuses a ballot below the promise and changes nothing', async () => {
+      await store.prepare([{ key, ballot: b(6) }]);
+      expect(await store.accept([{ key, ballot: b(5), state: state('late') }])).toEqual([{ key, ok: false, seen: b(6) }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: '', state: ABSENT }]);
+    });
+
+    it('accept refuses a lower ballot than the accepted one, and acknowledges a duplicate without change', async () => {
+      await store.accept([{ key, ballot: b(4), state: state('first') }]);
+      expect(await store.accept([{ key, ballot: b(3), state: state('older') }])).toEqual([{ key, ok: false, seen: b(4) }]);
+      expect(await store.accept([{ key, ballot: b(4), state: state('first') }])).toEqual([{ key, ok: true }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: b(4), state: state('first') }]);
+    });
+
+    it('accept with next promises next in the same step', async () => {
+      expect(await store.accept([{ key, ballot: b(2), state: state('v'), next: b(3) }])).toEqual([{ key, ok: true }]);
+      expect(await store.prepare([{ key, ballot: b(3) }])).toEqual([{ key, ok: false, seen: b(3) }]);
+      expect(await store.accept([{ key, ballot: b(3), state: state('w', 2) }])).toEqual([{ key, ok: true }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: b(3), state: state('w', 2) }]);
+    });
+
+    it('stores a tombstone: absent, with its version', async () => {
+      await store.accept([{ key, ballot: b(1), state: state('x') }]);
+      await store.accept([{ key, ballot: b(2), state: { present: false, value: null, version: 2 } }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: b(2), state: { present: false, value: null, version: 2 } }]);
+    });
+
+    it('keeps each key of a batch independent, replies in request order', async () => {
+      const [a, c] = [`${key}-a`, `${key}-c`];
+      await store.prepare([{ key: a, ballot: b(9) }]);
+      const prepared = await store.prepare([
+        { key: c, ballot: b(2) },
+        { key: a, ballot: b(2) },
+      ]);
+      expect(prepared.map((r) => [r.key, r.ok])).toEqual([[c, true], [a, false]]);
+      const accepted = await store.accept([
+        { key: a, ballot: b(2), state: state(1) },
+        { key: c, ballot: b(2), state: state(2) },
+      ]);
+      expect(accepted).toEqual([{ key: a, ok: false, seen: b(9) }, { key: c, ok: true }]);
+      expect((await store.peek([c, a, `${key}-none`])).map((r) => r.state)).toEqual([state(2), ABSENT, ABSENT]);
+    });
+
+    it('refuses a batch that names a key twice', async () => {
+      await expect(store.prepare([{ key, ballot: b(1) }, { key, ballot: b(2) }])).rejects.toThrow();
+    });
+
+    it('answers empty batches with nothing', async () => {
+      expect(await store.prepare([])).toEqual([]);
+      expect(await store.accept([])).toEqual([]);
+      expect(await store.peek([])).toEqual([]);
+    });
+  });
+}

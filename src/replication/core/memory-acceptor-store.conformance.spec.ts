@@ -1,0 +1,4 @@
+import { describeAcceptorStoreRules } from './acceptor-store.conformance';
+import { MemoryAcceptorStore } from './memory-acceptor-store';
+
+describeAcceptorStoreRules('MemoryAcceptorStore', async () => new MemoryAcceptorStore());
