@@ -13,11 +13,13 @@ import { Proposer } from './core/proposer';
 import { AcceptorClient } from './core/transport';
 import { HttpAcceptorClient } from './peer-api/http-acceptor-client';
 import { PeerController } from './peer-api/peer.controller';
+import { AcceptorGate } from './recovery/acceptor-gate';
+import { CatchUpService, PEER_SCANNERS, UNGATED_ACCEPTOR_STORE } from './recovery/catch-up.service';
+import { GatedAcceptorStore } from './recovery/gated-acceptor-store';
+import { PeerScanClient } from './recovery/peer-scan-client';
 import { Registers } from './registers';
 import { ReplicationService } from './replication.service';
-
-/** Every acceptor of the cluster as this node reaches it: its own directly, the peers over HTTP. */
-export const ACCEPTORS = Symbol('ACCEPTORS');
+import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
 
 @Module({
   imports: [
@@ -31,6 +33,13 @@ export const ACCEPTORS = Symbol('ACCEPTORS');
   ],
   controllers: [PeerController],
   providers: [
+    AcceptorGate,
+    { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
+    {
+      provide: VOTING_ACCEPTOR,
+      inject: [AcceptorStore, AcceptorGate],
+      useFactory: (store: AcceptorStore, gate: AcceptorGate) => new GatedAcceptorStore(store, gate),
+    },
     {
       provide: BallotClock,
       inject: [APP_CONFIG, NodeMetaRepository],
@@ -38,12 +47,19 @@ export const ACCEPTORS = Symbol('ACCEPTORS');
     },
     {
       provide: ACCEPTORS,
-      inject: [APP_CONFIG, AcceptorStore, HttpService],
+      inject: [APP_CONFIG, VOTING_ACCEPTOR, HttpService],
       useFactory: (config: AppConfig, store: AcceptorStore, http: HttpService): AcceptorClient[] => [
         new LocalAcceptorClient(config.nodeId, store),
         ...config.peers.map((peer) => new HttpAcceptorClient(peer, config.clusterSecret!, http)),
       ],
     },
+    {
+      provide: PEER_SCANNERS,
+      inject: [APP_CONFIG, HttpService],
+      useFactory: (config: AppConfig, http: HttpService) =>
+        config.peers.map((peer) => new PeerScanClient(peer, config.clusterSecret!, http)),
+    },
+    CatchUpService,
     {
       provide: Proposer,
       inject: [APP_CONFIG, BallotClock, ACCEPTORS],
@@ -52,6 +68,6 @@ export const ACCEPTORS = Symbol('ACCEPTORS');
     },
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS],
+  exports: [Registers, ACCEPTORS, AcceptorGate],
 })
 export class ReplicationModule {}

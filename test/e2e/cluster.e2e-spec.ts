@@ -153,3 +153,43 @@ describe('three-node cluster', () => {
     expect((await get('n3', 'after-outage')).body.value).toBe('y');
   }, 60_000);
 });
+
+describe('three-node cluster: a node that loses its disk', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await TestCluster.start(3, { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('catches up from a majority before it votes, so no acknowledged write is lost', async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `disk-${i}`);
+    for (const key of keys) expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'old' } })).status).toBe(201);
+
+    // With n2 down, the new values live on n1 and n3 only.
+    await cluster.kill('n2');
+    for (const key of keys) expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'new' } })).status).toBe(200);
+
+    // n3 loses its disk and comes back empty; n2 comes back with the old values.
+    await cluster.kill('n3');
+    await cluster.node('n3').database.wipe();
+    await Promise.all([cluster.startNode('n2'), cluster.startNode('n3')]);
+    const deadline = Date.now() + 20_000;
+    while (!(await cluster.isVoting('n3'))) {
+      if (Date.now() > deadline) throw new Error(`n3 never caught up:\n${cluster.logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    // Now n1 goes: the only majority left is n2 (stale) and n3 (rebuilt). Had n3
+    // voted while empty, the newest values would be gone.
+    await cluster.kill('n1');
+    for (const node of ['n2', 'n3']) {
+      for (const key of keys) {
+        const read = await http(cluster.url(node), 'GET', kvPath(key));
+        expect(read.status).toBe(200);
+        expect(read.body).toEqual({ key, value: 'new', version: 2 });
+      }
+    }
+  }, 90_000);
+});

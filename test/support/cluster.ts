@@ -37,6 +37,7 @@ export class TestCluster {
     }
     const cluster = new TestCluster(nodes);
     await Promise.all(nodes.map((node) => cluster.startNode(node.id)));
+    await cluster.waitUntilServing(nodes.map((node) => node.id));
     return cluster;
   }
 
@@ -53,6 +54,32 @@ export class TestCluster {
   async startNode(id: string): Promise<void> {
     const node = this.node(id);
     node.process = await spawnNode(node.env, { port: node.port });
+  }
+
+  /**
+   * New nodes catch up from their peers before their acceptors vote; until a
+   * majority votes, quorum reads answer 503. Waits until each node serves one.
+   */
+  async waitUntilServing(ids: string[], timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const id of ids) {
+      for (;;) {
+        const response = await fetch(`${this.url(id)}/kv-store/v1/kv/__serving__`).catch(() => undefined);
+        if (response?.status === 404) break;
+        if (Date.now() > deadline) throw new Error(`node ${id} does not serve quorum reads:\n${this.logs()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /** Whether the node's acceptor votes (it does not while it catches up after a disk loss). */
+  async isVoting(id: string): Promise<boolean> {
+    const response = await fetch(`${this.url(id)}/internal/v1/scan`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_CLUSTER_SECRET}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ after: null, limit: 1 }),
+    });
+    return ((await response.json()) as { voting: boolean }).voting;
   }
 
   /** SIGKILL: no goodbye, no flushing, like a power cut of the process. */

@@ -4,6 +4,8 @@ import { Client } from 'pg';
 export interface TestDatabase {
   readonly url: string;
   drop(): Promise<void>;
+  /** Drops and recreates it empty: a node's lost disk. */
+  wipe(): Promise<void>;
 }
 
 function serverUrl(): string {
@@ -21,6 +23,11 @@ export async function createTestDatabase(prefix = 'kv_test'): Promise<TestDataba
   return {
     url: url.toString(),
     drop: () => withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    wipe: () =>
+      withAdmin(async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await client.query(`CREATE DATABASE ${name}`);
+      }),
   };
 }
 

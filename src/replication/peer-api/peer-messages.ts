@@ -92,3 +92,12 @@ function requireUniqueKeys(requests: ReadonlyArray<{ key: string }>): void {
 function invalid(message: string): never {
   throw new BadRequestException(`peer message: ${message}`);
 }
+
+export function parseScanBody(body: unknown): { after: string | null; limit: number } {
+  const fields = objectAt(body, 'body');
+  const after = fields.after ?? null;
+  if (after !== null) requireKey(after, 'after');
+  const limit = fields.limit;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > 10_000) invalid('limit must be 1-10000');
+  return { after: after as string | null, limit: limit as number };
+}

@@ -1,8 +1,12 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Inject, Post, UseGuards } from '@nestjs/common';
+import { AcceptorGate } from '../recovery/acceptor-gate';
+import { ScanPage } from '../recovery/peer-scan-client';
+import { RegisterScanner } from '../recovery/register-scanner';
+import { VOTING_ACCEPTOR } from '../tokens';
 import { AcceptorStore } from '../core/acceptor-store';
 import { AcceptReply, PeekReply, PrepareReply } from '../core/messages';
 import { ClusterSecretGuard } from './cluster-secret.guard';
-import { parseAcceptBody, parsePeekBody, parsePrepareBody } from './peer-messages';
+import { parseAcceptBody, parsePeekBody, parsePrepareBody, parseScanBody } from './peer-messages';
 
 export const PEER_API_PREFIX = 'internal/v1';
 
@@ -13,7 +17,11 @@ export const PEER_API_PREFIX = 'internal/v1';
 @Controller(PEER_API_PREFIX)
 @UseGuards(ClusterSecretGuard)
 export class PeerController {
-  constructor(private readonly acceptor: AcceptorStore) {}
+  constructor(
+    @Inject(VOTING_ACCEPTOR) private readonly acceptor: AcceptorStore,
+    private readonly scanner: RegisterScanner,
+    private readonly gate: AcceptorGate,
+  ) {}
 
   @Post('prepare')
   @HttpCode(HttpStatus.OK)
@@ -25,6 +33,15 @@ export class PeerController {
   @HttpCode(HttpStatus.OK)
   async accept(@Body() body: unknown): Promise<{ replies: AcceptReply[] }> {
     return { replies: await this.acceptor.accept(parseAcceptBody(body).requests) };
+  }
+
+  /** Served even while this node catches up itself: a brand-new cluster's nodes copy from each other. */
+  @Post('scan')
+  @HttpCode(HttpStatus.OK)
+  async scan(@Body() body: unknown): Promise<ScanPage> {
+    const { after, limit } = parseScanBody(body);
+    const voting = this.gate.isVoting; // read before the rows, so a page is never newer than its flag claims
+    return { rows: await this.scanner.scan(after, limit), voting };
   }
 
   @Post('peek')

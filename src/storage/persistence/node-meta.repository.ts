@@ -19,6 +19,17 @@ export class NodeMetaRepository {
     return Number(rows[0]!.value);
   }
 
+  /**
+   * This database's identity, made on its first use. A node whose incarnation
+   * is new has a new (or wiped) database: it remembers no promise it made.
+   */
+  async incarnation(): Promise<string> {
+    await this.dataSource.query(
+      `INSERT INTO node_meta (name, value) VALUES ('incarnation', gen_random_uuid()::text) ON CONFLICT (name) DO NOTHING`,
+    );
+    return (await this.get('incarnation'))!;
+  }
+
   async get(name: string): Promise<string | undefined> {
     const rows: Array<{ value: string }> = await this.dataSource.query('SELECT value FROM node_meta WHERE name = $1', [name]);
     return rows[0]?.value;

@@ -4,6 +4,7 @@ import { AcceptorStore } from '../../replication/core/acceptor-store';
 import { Ballot, ZERO_BALLOT } from '../../replication/core/ballot';
 import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../../replication/core/messages';
 import { ABSENT, RegisterState } from '../../replication/core/register';
+import { RegisterScanner, ScannedRegister } from '../../replication/recovery/register-scanner';
 import { withDeadlockRetry } from './deadlock-retry';
 
 interface StateRow {
@@ -21,7 +22,7 @@ interface StateRow {
  * other (PostgreSQL would abort one of them).
  */
 @Injectable()
-export class PgAcceptorStore extends AcceptorStore {
+export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   constructor(private readonly dataSource: DataSource) {
     super();
   }
@@ -96,6 +97,17 @@ export class PgAcceptorStore extends AcceptorStore {
       // ok from the second branch is the duplicate case: this ballot is already stored.
       return row.ok ? { key, ok: true } : { key, ok: false, seen: row.seen ?? ZERO_BALLOT };
     });
+  }
+
+  /** Key order is byte order (COLLATE "C"), the same in every node's database. */
+  async scan(afterKey: string | null, limit: number): Promise<ScannedRegister[]> {
+    const rows: Array<StateRow & { promised: Ballot }> = await this.dataSource.query(
+      `SELECT key, promised, accepted, present, value, version FROM kv_register
+        WHERE $1::text IS NULL OR key > $1::text COLLATE "C"
+        ORDER BY key LIMIT $2`,
+      [afterKey, limit],
+    );
+    return rows.map((row) => ({ key: row.key, promised: row.promised, accepted: row.accepted, state: toState(row) }));
   }
 
   async peek(keys: readonly string[]): Promise<PeekReply[]> {

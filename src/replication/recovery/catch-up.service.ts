@@ -1,0 +1,142 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { NodeMetaRepository } from '../../storage/persistence/node-meta.repository';
+import { AcceptorStore } from '../core/acceptor-store';
+import { ZERO_BALLOT } from '../core/ballot';
+import { AcceptorGate } from './acceptor-gate';
+import { PeerScanClient } from './peer-scan-client';
+
+export const PEER_SCANNERS = Symbol('PEER_SCANNERS');
+/** The acceptor's own store, not behind the gate: the catch-up writes into it while the gate is closed. */
+export const UNGATED_ACCEPTOR_STORE = Symbol('UNGATED_ACCEPTOR_STORE');
+
+const PAGE_SIZE = 1000;
+const RETRY_MS = 250;
+
+/**
+ * Opens the acceptor gate once this node's database may vote.
+ *
+ * A database that has voted before (its incarnation is marked caught up) may
+ * vote at once. A new one (first start, or a wiped disk) first copies, for
+ * every key, the highest accepted value and the highest promise held by a
+ * majority of the *other* nodes. Why that is enough: any value chosen, or
+ * promise relied on, while this node's old database voted was stored by a
+ * majority, which includes at least floor(N/2) other nodes; any floor(N/2)+1
+ * other nodes include one of them. Values chosen while this node does not vote
+ * were chosen by a majority without it, which every later quorum meets anyway.
+ * The one timing assumption is in catchUpDelayMs.
+ */
+@Injectable()
+export class CatchUpService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('CatchUp');
+  private stopped = false;
+  private running?: Promise<void>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly meta: NodeMetaRepository,
+    private readonly gate: AcceptorGate,
+    @Inject(UNGATED_ACCEPTOR_STORE) private readonly store: AcceptorStore,
+    @Inject(PEER_SCANNERS) private readonly peers: PeerScanClient[],
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const incarnation = await this.meta.incarnation();
+    if (this.peers.length === 0 || (await this.meta.get('caught_up')) === incarnation) {
+      await this.meta.set('caught_up', incarnation);
+      this.gate.open();
+      return;
+    }
+    this.logger.warn(
+      `database incarnation ${incarnation} has never voted: copying from ${this.sourcesNeeded()} peers before this node's acceptor votes`,
+    );
+    // In the background: this node must already answer its peers' scans, or a
+    // brand-new cluster, all of whose nodes catch up, would wait forever.
+    this.running = this.pause(this.catchUpDelayMs()).then(() => this.catchUpUntilDone(incarnation));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /**
+   * The old database may have made promises that a proposer still relies on in
+   * a round that is under way. Every such promise is also held, durably, by the
+   * other members of that round's majority, at the latest when the round's
+   * deadline passes. Copying only after that moment copies those promises too.
+   */
+  private catchUpDelayMs(): number {
+    return 2 * this.config.requestTimeoutMs;
+  }
+
+  /** floor(N/2)+1 of the other N-1 nodes. */
+  private sourcesNeeded(): number {
+    return Math.floor((this.peers.length + 1) / 2) + 1;
+  }
+
+  private async catchUpUntilDone(incarnation: string): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        const copied = await this.catchUpOnce();
+        if (copied === undefined) {
+          await this.pause();
+          continue;
+        }
+        await this.meta.set('caught_up', incarnation);
+        this.gate.open();
+        this.logger.warn(`caught up (${copied} registers copied from ${this.sourcesNeeded()} peers); this node's acceptor votes now`);
+        return;
+      } catch (error) {
+        this.logger.warn(`catch-up attempt ${attempt} failed: ${(error as Error).message}`);
+        await this.pause();
+      }
+    }
+  }
+
+  /**
+   * Copies every register of each usable peer into the local store through the
+   * acceptor's own accept rule (stored only if its ballot is higher), so the
+   * result per key is the highest accepted value among the sources. Returns
+   * undefined when too few peers could serve as sources this time.
+   */
+  private async catchUpOnce(): Promise<number | undefined> {
+    let sources = 0;
+    let copied = 0;
+    for (const peer of this.peers) {
+      if (sources >= this.sourcesNeeded() || this.stopped) break;
+      const pages = await this.copyFrom(peer).catch((error: Error) => {
+        this.logger.debug(`peer ${peer.peer.id} cannot serve the catch-up: ${error.message}`);
+        return undefined;
+      });
+      if (pages === undefined) continue;
+      sources += 1;
+      copied += pages;
+    }
+    return sources >= this.sourcesNeeded() ? copied : undefined;
+  }
+
+  private async copyFrom(peer: PeerScanClient): Promise<number> {
+    let after: string | null = null;
+    let copied = 0;
+    for (;;) {
+      const page = await peer.scan(after, PAGE_SIZE, this.config.requestTimeoutMs * 5);
+      if (!page.voting && page.rows.length > 0) throw new Error('it is catching up itself and holds a partial copy');
+      if (page.rows.length === 0) return copied;
+      // Both steps only ever raise what the local store holds (the acceptor's
+      // own rules), so the order of sources does not matter: the result is the
+      // highest accepted value and the highest promise among them.
+      const accepted = page.rows.filter((row) => row.accepted !== ZERO_BALLOT);
+      await this.store.accept(accepted.map((row) => ({ key: row.key, ballot: row.accepted, state: row.state })));
+      const promised = page.rows.filter((row) => row.promised !== ZERO_BALLOT);
+      await this.store.prepare(promised.map((row) => ({ key: row.key, ballot: row.promised })));
+      copied += page.rows.length;
+      after = page.rows[page.rows.length - 1]!.key;
+    }
+  }
+
+  private pause(ms = RETRY_MS): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  }
+}
