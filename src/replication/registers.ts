@@ -12,10 +12,11 @@ export abstract class Registers {
    * a majority stored the new state. A change that decides not to write (a
    * failed precondition) returns the current state unchanged; it is still
    * confirmed by the quorum, so its answer is never based on a stale value.
+   * Deadlines are absolute (Date.now() ms); the default is REQUEST_TIMEOUT_MS from now.
    */
-  abstract change<R>(key: string, change: ChangeFn<R>): Promise<R>;
+  abstract change<R>(key: string, change: ChangeFn<R>, deadlineMs?: number): Promise<R>;
   /** Linearizable read: the latest acknowledged write or something newer. */
-  abstract read(key: string): Promise<RegisterState>;
+  abstract read(key: string, deadlineMs?: number): Promise<RegisterState>;
   /** This node's copy only; may be stale. */
   abstract readLocal(key: string): Promise<RegisterState>;
 }

@@ -18,6 +18,8 @@ import { CatchUpService, PEER_SCANNERS, UNGATED_ACCEPTOR_STORE } from './recover
 import { GatedAcceptorStore } from './recovery/gated-acceptor-store';
 import { PeerScanClient } from './recovery/peer-scan-client';
 import { Registers } from './registers';
+import { KeyRouter } from './routing/key-router';
+import { PeerHealthMonitor } from './routing/peer-health.monitor';
 import { ReplicationService } from './replication.service';
 import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
 
@@ -60,6 +62,8 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
         config.peers.map((peer) => new PeerScanClient(peer, config.clusterSecret!, http)),
     },
     CatchUpService,
+    PeerHealthMonitor,
+    KeyRouter,
     {
       provide: Proposer,
       inject: [APP_CONFIG, BallotClock, ACCEPTORS],
@@ -68,6 +72,6 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     },
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate],
+  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule],
 })
 export class ReplicationModule {}

@@ -18,12 +18,12 @@ export class ReplicationService extends Registers {
     super();
   }
 
-  change<R>(key: string, change: ChangeFn<R>): Promise<R> {
-    return this.proposer.change(key, change, this.deadline());
+  change<R>(key: string, change: ChangeFn<R>, deadlineMs = this.deadline()): Promise<R> {
+    return this.proposer.change(key, change, deadlineMs);
   }
 
-  read(key: string): Promise<RegisterState> {
-    return this.proposer.read(key, this.deadline());
+  read(key: string, deadlineMs = this.deadline()): Promise<RegisterState> {
+    return this.proposer.read(key, deadlineMs);
   }
 
   async readLocal(key: string): Promise<RegisterState> {

@@ -1,57 +1,49 @@
-import { Injectable } from '@nestjs/common';
-import { RegisterState } from '../replication/core/register';
-import { Registers } from '../replication/registers';
-import { KeyNotFoundError, PreconditionFailedError } from './kv.errors';
-import { Preconditions, preconditionsHold } from './preconditions';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ReplicationError } from '../replication/core/errors';
+import { KeyRouter } from '../replication/routing/key-router';
+import { ForwardingClient, NotDeliveredError } from './forwarding/forwarding-client';
+import { decodeError, KvWrite } from './forwarding/kv-ops';
+import { Consistency, Entry, KvExecutor, PutOutcome } from './kv-executor';
+import { Preconditions } from './preconditions';
 
-export interface Entry {
-  readonly key: string;
-  readonly value: unknown;
-  readonly version: number;
-}
-
-export interface PutOutcome {
-  readonly entry: Entry;
-  readonly created: boolean;
-}
-
-export type Consistency = 'linearizable' | 'local';
-
-type PutResult = { kind: 'written'; created: boolean; version: number } | { kind: 'precondition-failed'; current: RegisterState };
-type DeleteResult = { kind: 'deleted' } | { kind: 'precondition-failed'; current: RegisterState } | { kind: 'not-found' };
+export const FORWARDING_CLIENTS = Symbol('FORWARDING_CLIENTS');
 
 /**
- * Key-value operations expressed as changes to replicated registers. Each
- * change is a pure function of the key's current state, run by the quorum.
+ * What the controller calls. Reads run here (a linearizable read costs one
+ * round trip from any node). Writes run on their key's preferred proposer,
+ * here or forwarded, so that each key keeps one proposer and its writes take
+ * the one-round-trip path instead of competing for ballots.
  */
 @Injectable()
 export class KvService {
-  constructor(private readonly registers: Registers) {}
+  private readonly forwarders: Map<string, ForwardingClient>;
 
-  async get(key: string, consistency: Consistency = 'linearizable'): Promise<Entry> {
-    const state = consistency === 'local' ? await this.registers.readLocal(key) : await this.registers.read(key);
-    if (!state.present) throw new KeyNotFoundError(key);
-    return { key, value: state.value, version: state.version };
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly executor: KvExecutor,
+    private readonly router: KeyRouter,
+    @Inject(FORWARDING_CLIENTS) forwarders: ForwardingClient[],
+  ) {
+    this.forwarders = new Map(forwarders.map((client) => [client.peer.id, client]));
+  }
+
+  get(key: string, consistency: Consistency = 'linearizable'): Promise<Entry> {
+    return this.executor.get(key, consistency);
   }
 
   async put(key: string, value: unknown, conditions: Preconditions = {}): Promise<PutOutcome> {
-    const result = await this.registers.change<PutResult>(key, (current) => {
-      if (!preconditionsHold(current, conditions)) return { state: current, result: { kind: 'precondition-failed', current } };
-      const next = { present: true, value, version: current.version + 1 };
-      return { state: next, result: { kind: 'written', created: !current.present, version: next.version } };
-    });
-    if (result.kind === 'precondition-failed') throw preconditionFailed(key, result.current);
-    return { entry: { key, value, version: result.version }, created: result.created };
+    const deadline = this.deadline();
+    const forwarded = await this.forward({ type: 'put', key, value, conditions }, deadline);
+    if (!forwarded) return this.executor.put(key, value, conditions, deadline);
+    return { entry: { key, value, version: forwarded.version! }, created: forwarded.created! };
   }
 
   async delete(key: string, conditions: Preconditions = {}): Promise<void> {
-    const result = await this.registers.change<DeleteResult>(key, (current) => {
-      if (!preconditionsHold(current, conditions)) return { state: current, result: { kind: 'precondition-failed', current } };
-      if (!current.present) return { state: current, result: { kind: 'not-found' } };
-      return { state: { present: false, value: null, version: current.version + 1 }, result: { kind: 'deleted' } };
-    });
-    if (result.kind === 'precondition-failed') throw preconditionFailed(key, result.current);
-    if (result.kind === 'not-found') throw new KeyNotFoundError(key);
+    const deadline = this.deadline();
+    const forwarded = await this.forward({ type: 'delete', key, conditions }, deadline);
+    if (!forwarded) await this.executor.delete(key, conditions, deadline);
   }
 
   /**
@@ -59,11 +51,31 @@ export class KvService {
    * layer can carry them in shared peer requests. Items for the same key apply
    * in the order given. One item's failure does not undo the others.
    */
-  async putMany(items: ReadonlyArray<{ key: string; value: unknown }>): Promise<Array<PromiseSettledResult<PutOutcome>>> {
+  putMany(items: ReadonlyArray<{ key: string; value: unknown }>): Promise<Array<PromiseSettledResult<PutOutcome>>> {
     return Promise.allSettled(items.map(({ key, value }) => this.put(key, value)));
   }
-}
 
-function preconditionFailed(key: string, current: RegisterState): PreconditionFailedError {
-  return new PreconditionFailedError(key, current.present ? current.version : undefined);
+  /**
+   * Runs the write on its preferred node when that is a peer. Undefined means
+   * "run it here": this node is preferred, or the peer refused the connection
+   * (so it never saw the write). Any other failure leaves the outcome unknown.
+   */
+  private async forward(write: KvWrite, deadline: number): Promise<{ created?: boolean; version?: number } | undefined> {
+    const target = this.router.preferredNode(write.key);
+    const client = this.forwarders.get(target);
+    if (!client) return undefined;
+    let result;
+    try {
+      result = await client.execute(write, deadline - Date.now());
+    } catch (error) {
+      if (error instanceof NotDeliveredError) return undefined;
+      throw ReplicationError.outcomeUnknown(`the write was sent to ${target}, its key's proposer, which did not answer`, [target]);
+    }
+    if (!result.ok) throw decodeError(write.key, result.error);
+    return result;
+  }
+
+  private deadline(): number {
+    return Date.now() + this.config.requestTimeoutMs;
+  }
 }

@@ -1,12 +1,28 @@
+import { HttpService } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { ReplicationModule } from '../replication/replication.module';
+import { ForwardedWritesController } from './forwarding/forwarded-writes.controller';
+import { ForwardingClient } from './forwarding/forwarding-client';
+import { KvExecutor } from './kv-executor';
 import { KvController } from './kv.controller';
-import { KvService } from './kv.service';
+import { FORWARDING_CLIENTS, KvService } from './kv.service';
 import { RequestLimits } from './request-limits';
 
 @Module({
   imports: [ReplicationModule],
-  controllers: [KvController],
-  providers: [KvService, RequestLimits],
+  controllers: [KvController, ForwardedWritesController],
+  providers: [
+    KvExecutor,
+    KvService,
+    RequestLimits,
+    {
+      provide: FORWARDING_CLIENTS,
+      inject: [APP_CONFIG, HttpService],
+      useFactory: (config: AppConfig, http: HttpService) =>
+        config.peers.map((peer) => new ForwardingClient(peer, config.clusterSecret!, http)),
+    },
+  ],
 })
 export class StorageModule {}

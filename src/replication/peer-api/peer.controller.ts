@@ -35,6 +35,13 @@ export class PeerController {
     return { replies: await this.acceptor.accept(parseAcceptBody(body).requests) };
   }
 
+  /** The peer health probe: cheap, no database. */
+  @Post('ping')
+  @HttpCode(HttpStatus.OK)
+  ping(): { voting: boolean } {
+    return { voting: this.gate.isVoting };
+  }
+
   /** Served even while this node catches up itself: a brand-new cluster's nodes copy from each other. */
   @Post('scan')
   @HttpCode(HttpStatus.OK)

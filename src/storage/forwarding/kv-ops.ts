@@ -1,0 +1,71 @@
+import { ReplicationError, ReplicationErrorCode } from '../../replication/core/errors';
+import { KeyNotFoundError, PreconditionFailedError } from '../kv.errors';
+import { EntityTagCondition, Preconditions } from '../preconditions';
+
+/**
+ * A write as it travels to the node that should propose for its key: plain
+ * data, since the change functions themselves cannot cross the network.
+ */
+export type KvWrite =
+  | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly conditions: Preconditions }
+  | { readonly type: 'delete'; readonly key: string; readonly conditions: Preconditions };
+
+export type KvWriteResult =
+  | { readonly ok: true; readonly created?: boolean; readonly version?: number }
+  | { readonly ok: false; readonly error: EncodedError };
+
+interface EncodedError {
+  readonly code: string;
+  readonly message: string;
+  readonly currentVersion?: number;
+  readonly unreachable?: readonly string[];
+}
+
+/** Domain errors travel as data and are rebuilt on the other side; anything else is not ours to encode. */
+export function encodeError(error: unknown): EncodedError | undefined {
+  if (error instanceof KeyNotFoundError) return { code: error.code, message: error.message };
+  if (error instanceof PreconditionFailedError) {
+    return { code: error.code, message: error.message, currentVersion: error.currentVersion };
+  }
+  if (error instanceof ReplicationError) return { code: error.code, message: error.message, unreachable: error.unreachable };
+  return undefined;
+}
+
+export function decodeError(key: string, encoded: EncodedError): Error {
+  switch (encoded.code) {
+    case 'KEY_NOT_FOUND':
+      return new KeyNotFoundError(key);
+    case 'PRECONDITION_FAILED':
+      return new PreconditionFailedError(key, encoded.currentVersion);
+    case 'QUORUM_UNREACHABLE':
+    case 'OUTCOME_UNKNOWN':
+      return new ReplicationError(encoded.code as ReplicationErrorCode, encoded.message, encoded.unreachable ?? []);
+    default:
+      return new ReplicationError('OUTCOME_UNKNOWN', `forwarded write failed: ${encoded.message}`, []);
+  }
+}
+
+/** Checks a forwarded write's shape (peers are authenticated, but a bad message must still be a 400). */
+export function isKvWrite(value: unknown): value is KvWrite {
+  if (typeof value !== 'object' || value === null) return false;
+  const op = value as Record<string, unknown>;
+  if (typeof op.key !== 'string' || op.key.length === 0) return false;
+  if (!isPreconditions(op.conditions)) return false;
+  if (op.type === 'put') return 'value' in op && op.value !== undefined;
+  return op.type === 'delete';
+}
+
+function isPreconditions(value: unknown): value is Preconditions {
+  if (typeof value !== 'object' || value === null) return false;
+  const { ifMatch, ifNoneMatch } = value as Record<string, unknown>;
+  return isCondition(ifMatch) && isCondition(ifNoneMatch);
+}
+
+function isCondition(value: unknown): value is EntityTagCondition | undefined {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'object') return false;
+  const condition = value as Record<string, unknown>;
+  if (condition.any === true) return true;
+  const versions = (list: unknown) => Array.isArray(list) && list.every((v) => Number.isSafeInteger(v));
+  return condition.any === false && versions(condition.strong) && versions(condition.weak);
+}
