@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ReplicationError } from '../replication/core/errors';
 import { KeyRouter } from '../replication/routing/key-router';
+import { PeerHealthMonitor } from '../replication/routing/peer-health.monitor';
 import { ForwardingClient, NotDeliveredError } from './forwarding/forwarding-client';
 import { decodeError, KvWrite } from './forwarding/kv-ops';
 import { Consistency, Entry, KvExecutor, PutOutcome } from './kv-executor';
@@ -24,6 +25,7 @@ export class KvService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly executor: KvExecutor,
     private readonly router: KeyRouter,
+    private readonly health: PeerHealthMonitor,
     @Inject(FORWARDING_CLIENTS) forwarders: ForwardingClient[],
   ) {
     this.forwarders = new Map(forwarders.map((client) => [client.peer.id, client]));
@@ -68,6 +70,7 @@ export class KvService {
     try {
       result = await client.execute(write, deadline - Date.now());
     } catch (error) {
+      this.health.reportFailure(target, error as Error);
       if (error instanceof NotDeliveredError) return undefined;
       throw ReplicationError.outcomeUnknown(`the write was sent to ${target}, its key's proposer, which did not answer`, [target]);
     }

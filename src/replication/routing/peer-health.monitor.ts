@@ -62,6 +62,17 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     );
   }
 
+  /**
+   * A request to the peer failed: believe it unreachable now rather than at the
+   * next probes, so routing stops sending it work. The next good probe restores it.
+   */
+  reportFailure(peerId: string, error: Error): void {
+    const status = this.statuses.get(peerId);
+    if (!status?.reachable) return;
+    this.logger.warn(`peer ${peerId} failed a request (${error.message}); routing around it until it answers a probe`);
+    this.statuses.set(peerId, { ...status, reachable: false, voting: false, lastError: error.message });
+  }
+
   isReachable(peerId: string): boolean {
     return this.peers().some((peer) => peer.id === peerId && peer.reachable);
   }
