@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
+import { HealthModule } from './health/health.module';
 import { StorageModule } from './storage/storage.module';
 
 @Module({})
@@ -15,6 +16,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, config.databasePoolSize)),
         StorageModule,
+        HealthModule,
       ],
     };
   }

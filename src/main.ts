@@ -36,7 +36,9 @@ async function bootstrap(): Promise<void> {
     const forceExit = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
     forceExit.unref();
     try {
-      await app.close();
+      // The implementation hands the signal to lifecycle hooks (Terminus keeps
+      // readiness at 503 for a drain period only on SIGTERM); the public type omits it.
+      await (app as unknown as { close(signal?: string): Promise<void> }).close(signal);
       await database.stop();
     } finally {
       process.exit(0);

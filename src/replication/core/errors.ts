@@ -2,12 +2,17 @@
  * Domain errors of the replication core. They carry a code and the facts a
  * caller needs to answer honestly (HTTP mapping happens once, elsewhere):
  *
- * - QUORUM_UNREACHABLE: the change was definitely NOT applied. Either no
- *   accept was ever sent, or every acceptor explicitly rejected every accept
- *   we sent. Safe for a client to retry.
- * - OUTCOME_UNKNOWN: an accept may have been stored somewhere (a timeout, a
- *   missing reply, a partial majority). The change may or may not take
- *   effect; re-running it blindly could apply it twice.
+ * - QUORUM_UNREACHABLE: the change was definitely NOT applied. Every accept
+ *   we sent was explicitly rejected by every acceptor, or wrote back the
+ *   state unchanged, or was proven never to be chosen (outcome resolution
+ *   saw a state without it chosen), or none was sent at all. Safe for a
+ *   client to retry.
+ * - OUTCOME_UNKNOWN: an accept that changes the state may have been stored
+ *   somewhere (a timeout, a missing reply, a partial majority) and outcome
+ *   resolution could not decide by the deadline: no majority answered it, or
+ *   another proposer's newer write may or may not have been built on ours.
+ *   The change may or may not take effect; re-running it blindly could apply
+ *   it twice.
  */
 export type ReplicationErrorCode = 'QUORUM_UNREACHABLE' | 'OUTCOME_UNKNOWN';
 

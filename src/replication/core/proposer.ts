@@ -5,7 +5,7 @@ import { ProtocolViolationError, ReplicationError } from './errors';
 import { AcceptReply, PeekReply, PrepareReply } from './messages';
 import { NextBallotCache, PreparedNext } from './next-ballot-cache';
 import { Answer, QuorumCall, awaitAgreement, awaitQuorum, nodesWithStatus, repliesOf } from './quorum';
-import { RegisterState } from './register';
+import { RegisterState, sameState } from './register';
 import { AcceptorClient } from './transport';
 import { BackoffPolicy, backoffDelay } from './backoff';
 
@@ -16,7 +16,10 @@ export interface ProposerOptions {
   readonly acceptors: readonly AcceptorClient[];
   /** Time budget of one call to one acceptor, further capped by the request's deadline. Default 1000. */
   readonly callTimeoutMs?: number;
-  /** Backoff after a prepare conflict or an accept every acceptor rejected. Default { baseMs: 10, maxMs: 500 }. */
+  /**
+   * Backoff after a prepare conflict, an accept every acceptor rejected, or an
+   * ambiguous accept (before running it again or resolving it). Default { baseMs: 10, maxMs: 500 }.
+   */
   readonly backoff?: Partial<BackoffPolicy>;
   /**
    * A prepare to which too few acceptors answered at all (as opposed to
@@ -37,14 +40,34 @@ export interface ProposerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** A granted prepare: our ballot, and the newest accepted ballot and state among the grants. */
+interface Granted extends PreparedNext {
+  /** The highest accepted ballot among the grants (ZERO_BALLOT if none), whose state is `state`. */
+  readonly accepted: Ballot;
+}
+
 type PrepareOutcome =
-  | { readonly kind: 'granted'; readonly prepared: PreparedNext }
+  | { readonly kind: 'granted'; readonly prepared: Granted }
   | { readonly kind: 'conflict' | 'unreachable'; readonly unreachable: readonly string[] };
 
 type AcceptOutcome =
   | { readonly kind: 'chosen' }
   | { readonly kind: 'rejected-by-all' }
   | { readonly kind: 'unknown'; readonly unreachable: readonly string[] };
+
+/** A state we sent in an accept, with the ballot it was sent at and the next ballot piggybacked on it. */
+interface SentProposal {
+  readonly ballot: Ballot;
+  readonly state: RegisterState;
+  readonly next: Ballot;
+}
+
+/** How outcome resolution ended (when it did not fail with OUTCOME_UNKNOWN). */
+type Resolution =
+  /** Our state is chosen: the callers' results stand. */
+  | 'ours-chosen'
+  /** A state without our change is chosen, and ours never can be any more: re-run the change. */
+  | 'ours-excluded';
 
 /**
  * The CASPaxos proposer: runs rounds that apply a change function to one
@@ -98,7 +121,10 @@ export class Proposer {
    * behind the round in flight and then run together as one round.
    *
    * Rejects with ReplicationError: QUORUM_UNREACHABLE if the change was
-   * definitely not applied, OUTCOME_UNKNOWN if it may have been.
+   * definitely not applied, OUTCOME_UNKNOWN if it may have been. An accept
+   * that reached no majority but may be stored is resolved first (see
+   * resolveOutcome), so OUTCOME_UNKNOWN is left only when that is impossible
+   * before the deadline.
    */
   change<R>(key: string, fn: ChangeFn<R>, deadlineMs: number): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -125,8 +151,8 @@ export class Proposer {
     const outcome = await awaitAgreement(calls, this.quorumSize, (reply) => reply.accepted);
     const agreed = repliesOf(outcome.answers).find((reply) => reply.accepted === outcome.winner);
     if (outcome.reached && agreed !== undefined) return agreed.state;
-    // The identity round writes back only what it found, so even an OUTCOME_UNKNOWN
-    // from it changes no data; it just means there is no answer.
+    // The identity round writes back only what it found. If its accept is ambiguous it is
+    // simply run again (it has no effect to lose or to double), and what it returns is chosen.
     return this.change(key, IDENTITY, deadlineMs);
   }
 
@@ -168,9 +194,12 @@ export class Proposer {
   }
 
   /**
-   * One logical round for `changes`, retried while nothing has been stored:
-   * after a prepare conflict, or an accept that every acceptor rejected.
-   * Resolves once the combined new state is chosen.
+   * One logical round for `changes`, retried (the changes applied afresh)
+   * only while their earlier attempts provably did not take effect: after a
+   * prepare conflict, an accept that every acceptor rejected, an ambiguous
+   * accept that changed nothing, or an ambiguous accept that outcome
+   * resolution proved excluded. Resolves once the combined new state is
+   * chosen; the callers' results are those of the last application.
    */
   private async runRound(key: string, changes: readonly QueuedChange[], deadlineMs: number): Promise<void> {
     let backoffAttempt = 0;
@@ -209,16 +238,33 @@ export class Proposer {
       }
 
       const next = this.clock.next();
+      // `start.ballot` is exactly the ballot this state is sent with (the cached next ballot
+      // on the one-round-trip path, the prepare ballot otherwise): resolution depends on it.
       const accept = await this.accept(key, start.ballot, newState, next, deadlineMs);
       switch (accept.kind) {
         case 'chosen':
           this.nextBallots.put(key, { ballot: next, state: newState });
           return;
-        case 'unknown':
-          throw ReplicationError.outcomeUnknown(
-            'the accept reached no majority and may be stored somewhere',
+        case 'unknown': {
+          lastUnreachable = accept.unreachable;
+          if (sameState(newState, start.state) === true) {
+            // We wrote back what we found (a read, failed preconditions): whether or not it is
+            // stored, it changed nothing, so running the changes again cannot double anything.
+            await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
+            continue;
+          }
+          const resolution = await this.resolveOutcome(
+            key,
+            { ballot: start.ballot, state: newState, next },
+            deadlineMs,
             accept.unreachable,
           );
+          if (resolution === 'ours-chosen') return;
+          // Provably never chosen: apply the changes afresh to the state now chosen,
+          // through the next ballot the resolution round cached.
+          lastUnreachable = [];
+          continue;
+        }
         case 'rejected-by-all':
           // Nobody stored it, so running the change again cannot apply it twice.
           lastUnreachable = [];
@@ -227,6 +273,101 @@ export class Proposer {
           continue;
       }
     }
+  }
+
+  /**
+   * Our accept of `ours` (state S1 at ballot B1, with next ballot N1) reached
+   * no majority but may be stored somewhere. Decides, with full rounds at
+   * fresh ballots and within the deadline, whether S1 ends up chosen or
+   * provably never can be.
+   *
+   * "B1 is not chosen" is NOT enough to say our change did not take effect:
+   * another proposer whose prepare met an acceptor holding B1 builds on S1
+   * (it must: S1 might have been chosen), and its later state carries our
+   * change. So the question is whether the chain of states leading to what
+   * gets chosen passes through B1.
+   *
+   * Each attempt prepares a fresh ballot B and takes the newest accepted
+   * ballot H (state S) among the grants, as any round does. Does the chain
+   * that led to S pass through B1?
+   *  - H is B1, or a ballot of this resolution that carried S1: yes;
+   *  - H is a ballot of this resolution that carried another state: no;
+   *  - H < N1: no. A round that builds on B1 learnt it from an acceptor
+   *    holding B1, and every such acceptor promised N1 in the statement that
+   *    stored B1, so that round's ballot, and every later one in its chain,
+   *    is above N1. (This covers H < B1 as well.)
+   *  - H > N1 is another proposer's, which may or may not have built on B1.
+   *    The version rule settles it when S is older than S1 (lower version) or
+   *    differs from it at the same version: no. Otherwise nothing observable
+   *    tells the two apart (they can leave identical acceptor states):
+   *    OUTCOME_UNKNOWN.
+   * With an answer it accepts (B, S) at all: an identity round. Once a
+   * majority has it, S is chosen and every later round builds on it (every
+   * later prepare quorum meets that majority), so the answer is final: our
+   * change took effect exactly once, or it never will. If that accept is
+   * itself ambiguous or rejected, the question is the same, so it starts over
+   * (remembering what each ballot it sent carried).
+   */
+  private async resolveOutcome(
+    key: string,
+    ours: SentProposal,
+    deadlineMs: number,
+    unreachable: readonly string[],
+  ): Promise<Resolution> {
+    /** Ballots we sent with a state since B1, and whether that state carries our change. */
+    const carried = new Map<Ballot, boolean>([[ours.ballot, true]]);
+    let lastUnreachable = unreachable;
+    const unknown = (reason: string): ReplicationError =>
+      ReplicationError.outcomeUnknown(
+        `the accept reached no majority and may be stored somewhere; ${reason}`,
+        lastUnreachable,
+      );
+    let backoffAttempt = 0;
+    let unreachableAttempts = 0;
+
+    for (;;) {
+      if (this.now() >= deadlineMs) throw unknown('the deadline passed before its outcome was resolved');
+      const prepare = await this.prepare(key, deadlineMs);
+      if (prepare.kind !== 'granted') {
+        lastUnreachable = prepare.unreachable;
+        if (prepare.kind === 'unreachable' && ++unreachableAttempts > this.unreachableRetries) {
+          throw unknown('no majority answered the prepare that would resolve it');
+        }
+        await this.backOff(backoffAttempt++, deadlineMs, () => unknown('the deadline passed while resolving it'));
+        continue;
+      }
+
+      const { ballot, accepted, state } = prepare.prepared;
+      const carriesOurs = carried.get(accepted) ?? this.descendsFrom(accepted, state, ours);
+      if (carriesOurs === undefined) {
+        throw unknown('a newer write by another proposer may or may not have been built on it');
+      }
+
+      const next = this.clock.next();
+      carried.set(ballot, carriesOurs); // set before sending: from now on it may be stored
+      const accept = await this.accept(key, ballot, state, next, deadlineMs);
+      if (accept.kind === 'chosen') {
+        this.nextBallots.put(key, { ballot: next, state });
+        return carriesOurs ? 'ours-chosen' : 'ours-excluded';
+      }
+      lastUnreachable = accept.kind === 'unknown' ? accept.unreachable : [];
+      await this.backOff(backoffAttempt++, deadlineMs, () => unknown('the deadline passed while resolving it'));
+    }
+  }
+
+  /**
+   * Whether the chain of states ending in (accepted, state) can pass through
+   * our ballot, for an `accepted` sent by someone else: false when provably
+   * not, undefined when it cannot be told. See resolveOutcome.
+   */
+  private descendsFrom(accepted: Ballot, state: RegisterState, ours: SentProposal): false | undefined {
+    // Building on B1 takes a ballot above N1, which every acceptor holding B1 has promised.
+    if (compareBallots(accepted, ours.next) < 0) return false;
+    // Along a chain versions never go down, and states at equal versions are equal
+    // (the version rule, enforced on every change a proposer applies).
+    if (state.version < ours.state.version) return false;
+    if (state.version === ours.state.version && sameState(state, ours.state) === false) return false;
+    return undefined;
   }
 
   private async prepare(key: string, deadlineMs: number): Promise<PrepareOutcome> {
@@ -245,7 +386,7 @@ export class Proposer {
       if (reply.ok && (newest === undefined || compareBallots(reply.accepted, newest.accepted) > 0)) newest = reply;
     }
     if (newest === undefined) throw new Error('internal: quorum of grants without a grant');
-    return { kind: 'granted', prepared: { ballot, state: newest.state } };
+    return { kind: 'granted', prepared: { ballot, accepted: newest.accepted, state: newest.state } };
   }
 
   private async accept(
@@ -284,10 +425,20 @@ export class Proposer {
     }));
   }
 
-  private async backOff(attempt: number, deadlineMs: number, unreachable: readonly string[]): Promise<void> {
+  /**
+   * Sleeps before another attempt, or throws if the deadline would pass first:
+   * QUORUM_UNREACHABLE naming `unreachable`, or the error `tooLate` makes.
+   */
+  private async backOff(
+    attempt: number,
+    deadlineMs: number,
+    tooLate: readonly string[] | (() => ReplicationError),
+  ): Promise<void> {
     const delayMs = backoffDelay(this.backoffPolicy, attempt, this.random);
     if (this.now() + delayMs >= deadlineMs) {
-      throw ReplicationError.quorumUnreachable('deadline passed while competing for the key', unreachable);
+      throw typeof tooLate === 'function'
+        ? tooLate()
+        : ReplicationError.quorumUnreachable('deadline passed while competing for the key', tooLate);
     }
     await this.sleep(delayMs);
   }

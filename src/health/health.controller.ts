@@ -1,0 +1,57 @@
+import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Response } from 'express';
+import { PeersHealthIndicator } from './peers.health';
+import { QuorumHealthIndicator } from './quorum.health';
+
+const DATABASE_TIMEOUT_MS = 1000;
+/** Probes may come every second from several places; one database ping a second serves them all. */
+const DATABASE_CACHE_MS = 1000;
+
+/**
+ * Health in Terminus's JSON shape. `live` never depends on peers or the
+ * database, so Kubernetes does not restart a healthy node during a partition;
+ * `ready` and the cluster status are 503 when this node cannot serve quorum
+ * operations, and from the moment a shutdown begins.
+ */
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly quorum: QuorumHealthIndicator,
+    private readonly peers: PeersHealthIndicator,
+  ) {}
+
+  @Get('health/live')
+  live(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    return this.run(res, [() => this.indicators.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) })]);
+  }
+
+  @Get('health/ready')
+  ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    return this.run(res, [() => this.databasePing(), () => this.quorum.check('quorum')]);
+  }
+
+  /** The origin system's path: the whole cluster as this node sees it. */
+  @Get('kv-store/v1/health')
+  cluster(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    return this.run(res, [() => this.peers.check('cluster'), () => this.databasePing(), () => this.quorum.check('quorum')]);
+  }
+
+  private databasePing() {
+    return this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS).cacheFor(DATABASE_CACHE_MS);
+  }
+
+  /** Terminus reports failure as a 503 exception carrying the result; answer with the result itself. */
+  private async run(res: Response, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      res.status(HttpStatus.SERVICE_UNAVAILABLE);
+      return error.getResponse() as HealthCheckResult;
+    }
+  }
+}
