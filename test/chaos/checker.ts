@@ -10,7 +10,7 @@
  *   if (report.verdict !== 'linearizable') console.log(formatReport(report));
  */
 import { type HistoryEvent, type Operation, pairOperations } from './history';
-import { type RegisterOp, type RegisterState, explainRejection, step, toRegisterOp } from './model';
+import { type RegisterOp, type RegisterState, explainRejection, step, toRegisterOps } from './model';
 import { type SearchOp, searchLinearization } from './linearize';
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
@@ -31,8 +31,11 @@ export interface RegisterStateView {
 /** An operation that could not be placed, and why not in the state the search had reached. */
 export interface UnplacedOperation {
   readonly operation: Operation;
-  /** Undefined when the operation could be applied there (the failure lies elsewhere). */
+  /** Whether the model accepts the operation in that state (then the dead end lies further on). */
+  readonly applicable: boolean;
+  /** Why the model rejects it there; absent when applicable. */
   readonly rejection?: string;
+  readonly indeterminate: boolean;
 }
 
 /**
@@ -114,10 +117,9 @@ export function checkKey(key: string, operations: readonly Operation[], options:
   const budget = options.timeBudgetMsPerKey ?? DEFAULT_TIME_BUDGET_MS;
 
   const checked: { operation: Operation; registerOp: RegisterOp }[] = [];
-  for (const operation of operations) {
-    const registerOp = toRegisterOp(operation);
-    if (registerOp !== undefined) checked.push({ operation, registerOp });
-  }
+  toRegisterOps(operations).forEach((registerOp, index) => {
+    if (registerOp !== undefined) checked.push({ operation: operations[index], registerOp });
+  });
   const searchOps: SearchOp[] = checked.map(({ operation, registerOp }) => ({
     invokeTime: operation.invokeTime,
     completeTime: registerOp.outcome === 'unknown' ? Infinity : (operation.completeTime as number),
@@ -154,9 +156,10 @@ export function checkKey(key: string, operations: readonly Operation[], options:
       const state = deepest.stateAfterPrefix;
       const unplaced = (index: number): UnplacedOperation => {
         const { operation, registerOp } = checked[index];
+        const indeterminate = registerOp.outcome === 'unknown';
         return step(state, registerOp) === undefined
-          ? { operation, rejection: explainRejection(state, registerOp) }
-          : { operation };
+          ? { operation, applicable: false, rejection: explainRejection(state, registerOp), indeterminate }
+          : { operation, applicable: true, indeterminate };
       };
       const shown = options.prefixOpsShown ?? DEFAULT_PREFIX_OPS_SHOWN;
       return {

@@ -4,22 +4,30 @@
  * operations of ONE key.
  *
  * The history is a doubly linked list of call and return entries in time
- * order. Walking it from the front, at a call entry we try to linearize that
- * operation now: if the model accepts it and the pair (set of linearized
- * operations, resulting state) has not been seen before, we remove the
- * operation's call and return entries from the list ("lift" it), push it on a
- * stack and restart from the front. Reaching a return entry means an
- * operation finished without having been linearized, so this path is dead:
+ * order. The operations that may be linearized next are those whose call
+ * entry precedes the first remaining return entry. We try one: if the model
+ * accepts it and the resulting configuration has not been seen before, we
+ * remove its call and return entries from the list ("lift" it), push it on a
+ * stack and start over from the front. When no candidate works, the operation
+ * owning that first return entry finished without any way to be linearized:
  * pop the last linearized operation, put its entries back and try the next
  * candidate after it. The memo is what makes this practical: two orders that
- * linearize the same set into the same state have the same future, so only
- * the first is explored.
+ * reach the same configuration have the same future, so only the first is
+ * explored (every configuration seen before either is an ancestor, which is
+ * impossible here since versions only grow, or has been refuted).
  *
  * Indeterminate operations return "at infinity": their return entries sort
  * after everything else, so they are never forced, and the search succeeds as
- * soon as only such entries are left (the rest simply never took effect).
+ * soon as every definite operation is linearized (the indeterminate ones left
+ * over never took effect). Two refinements keep them affordable:
+ *  - They are tried only after every definite candidate, since most of them
+ *    either never took effect or took effect late.
+ *  - The memo records how many indeterminate operations of each effect
+ *    signature are linearized, not which ones: interchangeable operations
+ *    that are all available would otherwise multiply the configurations by
+ *    2^(number of timeouts so far), as timeouts stay pending forever.
  */
-import { INITIAL_STATE, type RegisterOp, type RegisterState, stateKey, step } from './model';
+import { INITIAL_STATE, type RegisterOp, type RegisterState, effectSignature, step } from './model';
 
 export interface SearchOp {
   readonly invokeTime: number;
@@ -29,7 +37,7 @@ export interface SearchOp {
 }
 
 export interface SearchLimits {
-  /** Give up (verdict "unknown") after this much wall-clock time. */
+  /** Give up (outcome "timeout") once `now()` passes this. */
   readonly deadline: number;
   readonly now?: () => number;
 }
@@ -54,62 +62,97 @@ interface Entry {
   readonly op: number;
   readonly isCall: boolean;
   readonly time: number;
+  /** Set on call entries of definite operations: its index among them, which identifies it in the memo. */
+  readonly definiteIndex?: number;
+  /** Set on call entries of indeterminate operations: its effect signature class. */
+  readonly effectClass?: number;
   /** For a call entry, its return entry. */
   match?: Entry;
   prev: Entry | undefined;
   next: Entry | undefined;
 }
 
+/** Definite candidates are all tried before any indeterminate one. */
+type Phase = 'definite' | 'indeterminate';
+
+interface Frame {
+  readonly call: Entry;
+  readonly phase: Phase;
+  readonly stateBefore: RegisterState;
+}
+
 const DEADLINE_CHECK_INTERVAL = 512;
 
 export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimits): SearchOutcome {
   const now = limits.now ?? (() => performance.now());
-  const head = buildEntryList(ops);
-  const linearized = new Bitset(ops.length);
+  const { head, definiteCount, effectClassCount } = buildEntryList(ops);
+  const configuration = new Configuration(effectClassCount);
   const visited = new Set<string>();
-  const stack: { call: Entry; stateBefore: RegisterState }[] = [];
+  const stack: Frame[] = [];
+  let definiteLinearized = 0;
   let state = INITIAL_STATE;
   let entry = head.next;
+  let phase: Phase = 'definite';
   let deepest: DeepestFailure | undefined;
   let deepestTime = -Infinity;
+  let deepestDefinite = -1;
   let iterations = 0;
 
   for (;;) {
     if (++iterations % DEADLINE_CHECK_INTERVAL === 0 && now() > limits.deadline) {
       return { kind: 'timeout', statesExplored: visited.size };
     }
-    // Only "returns at infinity" left: every definite operation is placed.
-    if (entry === undefined || (!entry.isCall && entry.time === Infinity)) {
+    if (definiteLinearized === definiteCount) {
       return { kind: 'linearizable', order: stack.map((frame) => frame.call.op), statesExplored: visited.size };
     }
 
-    if (entry.isCall) {
-      const next = step(state, ops[entry.op].registerOp);
-      if (next !== undefined) {
-        linearized.set(entry.op);
-        const memoKey = `${linearized.key()}|${stateKey(next)}`;
-        if (!visited.has(memoKey)) {
-          visited.add(memoKey);
-          stack.push({ call: entry, stateBefore: state });
-          state = next;
-          lift(entry);
-          entry = head.next;
-          continue;
-        }
-        linearized.clear(entry.op);
-      }
+    // Still among the candidates (calls before the first return entry).
+    if (entry !== undefined && entry.isCall) {
+      const call = entry;
       entry = entry.next;
+      const isDefinite = call.definiteIndex !== undefined;
+      if (isDefinite !== (phase === 'definite')) continue;
+      const next = step(state, ops[call.op].registerOp);
+      if (next === undefined) continue;
+      configuration.add(call);
+      const memoKey = configuration.key(next);
+      if (visited.has(memoKey)) {
+        configuration.remove(call);
+        continue;
+      }
+      visited.add(memoKey);
+      stack.push({ call, phase, stateBefore: state });
+      if (isDefinite) definiteLinearized++;
+      state = next;
+      lift(call);
+      entry = head.next;
+      phase = 'definite';
       continue;
     }
 
-    // A definite operation returned without being linearized: dead end.
-    if (entry.time > deepestTime || (entry.time === deepestTime && stack.length > (deepest?.prefix.length ?? -1))) {
-      deepestTime = entry.time;
+    if (phase === 'definite') {
+      phase = 'indeterminate';
+      entry = head.next;
+      continue;
+    }
+
+    // No candidate works. `entry` is the first return entry, and it is a
+    // definite operation's since indeterminate ones return at infinity and
+    // some definite operation is still unlinearized.
+    //
+    // For the report, keep the path that got furthest in time, then placed the most definite
+    // operations, then needed the fewest indeterminate ones (nodes are
+    // refuted children first, so a path with needless trailing timeouts
+    // tends to be seen before its shorter parent).
+    const stuck = entry as Entry;
+    if (isDeeper(stuck.time, definiteLinearized, stack.length, deepestTime, deepestDefinite, deepest?.prefix.length ?? 0)) {
+      deepestTime = stuck.time;
+      deepestDefinite = definiteLinearized;
       deepest = {
         prefix: stack.map((frame) => frame.call.op),
         stateAfterPrefix: state,
-        stuck: entry.op,
-        pending: pendingCallsBefore(head, entry),
+        stuck: stuck.op,
+        pending: pendingCallsBefore(head, stuck),
       };
     }
     const frame = stack.pop();
@@ -117,19 +160,115 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
       return { kind: 'not-linearizable', deepest: deepest as DeepestFailure, statesExplored: visited.size };
     }
     state = frame.stateBefore;
-    linearized.clear(frame.call.op);
+    configuration.remove(frame.call);
+    if (frame.call.definiteIndex !== undefined) definiteLinearized--;
     unlift(frame.call);
     entry = frame.call.next;
+    phase = frame.phase;
   }
 }
 
+function isDeeper(
+  time: number,
+  definite: number,
+  length: number,
+  bestTime: number,
+  bestDefinite: number,
+  bestLength: number,
+): boolean {
+  if (time !== bestTime) return time > bestTime;
+  if (definite !== bestDefinite) return definite > bestDefinite;
+  return length < bestLength;
+}
+
+/**
+ * What the memo remembers of a search node: the register state, the set of
+ * definite operations linearized, and per effect class the number of
+ * indeterminate operations linearized.
+ *
+ * The set and the counts are folded into a 96-bit Zobrist hash, updated by
+ * XOR-ing one pseudo-random value in or out per change, so a memo key costs
+ * O(1) instead of O(operations). Two different configurations share a hash
+ * with probability about states^2 / 2^97: below 1e-15 for ten million states.
+ */
+class Configuration {
+  private readonly effectCounts: Uint32Array;
+  private readonly hash = new Uint32Array(3);
+  /** Small ids for value keys, which can be long JSON. */
+  private readonly valueIds = new Map<string, number>();
+
+  constructor(effectClassCount: number) {
+    this.effectCounts = new Uint32Array(effectClassCount);
+  }
+
+  add(call: Entry): void {
+    if (call.definiteIndex !== undefined) {
+      this.toggle(DEFINITE_ELEMENT, call.definiteIndex, 0);
+      return;
+    }
+    const effectClass = call.effectClass as number;
+    const count = this.effectCounts[effectClass]++;
+    if (count > 0) this.toggle(COUNT_ELEMENT, effectClass, count);
+    this.toggle(COUNT_ELEMENT, effectClass, count + 1);
+  }
+
+  remove(call: Entry): void {
+    if (call.definiteIndex !== undefined) {
+      this.toggle(DEFINITE_ELEMENT, call.definiteIndex, 0);
+      return;
+    }
+    const effectClass = call.effectClass as number;
+    const count = this.effectCounts[effectClass]--;
+    this.toggle(COUNT_ELEMENT, effectClass, count);
+    if (count > 1) this.toggle(COUNT_ELEMENT, effectClass, count - 1);
+  }
+
+  key(state: RegisterState): string {
+    const [a, b, c] = this.hash;
+    if (!state.present) return `${a},${b},${c}|${state.version}-`;
+    let valueId = this.valueIds.get(state.valueKey);
+    if (valueId === undefined) this.valueIds.set(state.valueKey, (valueId = this.valueIds.size));
+    return `${a},${b},${c}|${state.version}=${valueId}`;
+  }
+
+  /** XOR is its own inverse, so the same call adds and removes an element. */
+  private toggle(kind: number, a: number, b: number): void {
+    for (let lane = 0; lane < 3; lane++) this.hash[lane] ^= elementHash(kind, a, b, lane);
+  }
+}
+
+const DEFINITE_ELEMENT = 0;
+const COUNT_ELEMENT = 1;
+
+/** A pseudo-random 32-bit value per (kind, a, b, lane), from MurmurHash3's finalizer. */
+function elementHash(kind: number, a: number, b: number, lane: number): number {
+  let h = Math.imul(kind + 1, 0x9e3779b1) ^ Math.imul(lane + 1, 0x85ebca6b);
+  h = fmix32(h ^ a);
+  h = fmix32(h ^ Math.imul(b + 1, 0xc2b2ae35));
+  return h;
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** Call and return entries in time order, calls first on ties, behind a sentinel head. */
-function buildEntryList(ops: readonly SearchOp[]): Entry {
+function buildEntryList(ops: readonly SearchOp[]): { head: Entry; definiteCount: number; effectClassCount: number } {
+  const effectClasses = new Map<string, number>();
+  let definiteCount = 0;
   const entries: Entry[] = [];
   ops.forEach((op, index) => {
-    const call: Entry = { op: index, isCall: true, time: op.invokeTime, prev: undefined, next: undefined };
+    const identity =
+      op.completeTime === Infinity
+        ? { effectClass: classOf(effectClasses, effectSignature(op.registerOp)) }
+        : { definiteIndex: definiteCount++ };
     const ret: Entry = { op: index, isCall: false, time: op.completeTime, prev: undefined, next: undefined };
-    call.match = ret;
+    const call: Entry = { op: index, isCall: true, time: op.invokeTime, ...identity, match: ret, prev: undefined, next: undefined };
     entries.push(call, ret);
   });
   // Calls before returns at equal times makes touching intervals concurrent,
@@ -143,7 +282,13 @@ function buildEntryList(ops: readonly SearchOp[]): Entry {
     entry.prev = last;
     last = entry;
   }
-  return head;
+  return { head, definiteCount, effectClassCount: effectClasses.size };
+}
+
+function classOf(classes: Map<string, number>, signature: string): number {
+  let index = classes.get(signature);
+  if (index === undefined) classes.set(signature, (index = classes.size));
+  return index;
 }
 
 /** Unlinks a call entry and its return (the head sentinel guarantees a predecessor). */
@@ -175,27 +320,4 @@ function pendingCallsBefore(head: Entry, stop: Entry): number[] {
   }
   if (!pending.includes(stop.op)) pending.push(stop.op);
   return pending;
-}
-
-/** A fixed-size set of operation indexes with a cheap string form for the memo. */
-class Bitset {
-  private readonly words: Uint32Array;
-
-  constructor(size: number) {
-    this.words = new Uint32Array(Math.ceil(size / 32) || 1);
-  }
-
-  set(index: number): void {
-    this.words[index >>> 5] |= 1 << (index & 31);
-  }
-
-  clear(index: number): void {
-    this.words[index >>> 5] &= ~(1 << (index & 31));
-  }
-
-  key(): string {
-    let key = '';
-    for (const word of this.words) key += word.toString(36) + ',';
-    return key;
-  }
 }

@@ -5,7 +5,9 @@
  *
  * Values are compared by canonical JSON (object keys sorted), so
  * {"a":1,"b":2} and {"b":2,"a":1} are the same value, as they are for the
- * store's JSON column.
+ * store's JSON column. A written value that no read of the key ever observed
+ * is compared as UNREAD instead: no read can tell two such values apart, and
+ * merging them lets the checker's memo merge states that only differ there.
  */
 import type { JsonValue, KvOperation, MutationResult, Operation, ReadResult } from './history';
 
@@ -13,7 +15,7 @@ export interface RegisterState {
   readonly present: boolean;
   /** null when absent. */
   readonly value: JsonValue;
-  /** Canonical JSON of `value`, the form states are compared in. */
+  /** Canonical JSON of `value` (or UNREAD), the form states are compared in. */
   readonly valueKey: string;
   readonly version: number;
 }
@@ -25,7 +27,7 @@ export interface RegisterOp {
   readonly kind: 'write' | 'cas' | 'create' | 'delete' | 'read';
   /** "unknown" = indeterminate: it either happened (with whatever outcome the state dictates) or never did. */
   readonly outcome: 'ok' | 'fail' | 'unknown';
-  /** The value a write/cas/create stores. */
+  /** The value a write/cas/create stores, and its comparison form (canonical JSON or UNREAD). */
   readonly value?: JsonValue;
   readonly valueKey?: string;
   /** The If-Match version of a cas or conditional delete. */
@@ -39,12 +41,34 @@ export interface RegisterOp {
   readonly observedNotFound?: boolean;
 }
 
+/** Stands in for every value no read observed. Not valid JSON, so it never equals a canonical value. */
+export const UNREAD = '<unread>';
+
 /**
- * Converts a recorded operation into a model operation, or undefined when the
- * operation constrains nothing and can be left out of the search entirely
- * (indeterminate or failed reads; unconditional writes that definitely failed).
+ * Converts the recorded operations of ONE key into model operations; an entry
+ * is undefined when that operation constrains nothing and can be left out of
+ * the search entirely (indeterminate or failed reads; unconditional writes
+ * that definitely failed).
  */
-export function toRegisterOp(operation: Operation): RegisterOp | undefined {
+export function toRegisterOps(operations: readonly Operation[]): (RegisterOp | undefined)[] {
+  const converted = operations.map(toRegisterOp);
+  const observed = new Set<string>();
+  for (const op of converted) if (op?.observedValueKey !== undefined) observed.add(op.observedValueKey);
+  return converted.map((op) =>
+    op?.valueKey !== undefined && !observed.has(op.valueKey) ? { ...op, valueKey: UNREAD } : op,
+  );
+}
+
+/**
+ * Indeterminate operations with equal signatures are interchangeable: each is
+ * available from its invocation on and never has to be linearized, so which
+ * of them took effect cannot matter, only how many did.
+ */
+export function effectSignature(op: RegisterOp): string {
+  return `${op.kind}|${op.expectVersion ?? ''}|${op.valueKey ?? ''}`;
+}
+
+function toRegisterOp(operation: Operation): RegisterOp | undefined {
   const { op, status } = operation;
   if (op.f === 'read') {
     if (status !== 'ok') return undefined;
@@ -132,13 +156,10 @@ function readMatches(state: RegisterState, op: RegisterOp): boolean {
   return op.observedVersion === undefined || op.observedVersion === state.version;
 }
 
-/** A string that is equal for equal states; the checker's memo key. */
-export function stateKey(state: RegisterState): string {
-  return state.present ? `${state.version}=${state.valueKey}` : `${state.version}-`;
-}
-
 export function describeState(state: RegisterState): string {
-  return state.present ? `value ${state.valueKey} at version ${state.version}` : `absent at version ${state.version}`;
+  return state.present
+    ? `value ${canonicalJson(state.value)} at version ${state.version}`
+    : `absent at version ${state.version}`;
 }
 
 /** Why `step(state, op)` returned undefined, for the failure report. */

@@ -11,7 +11,7 @@ export function formatReport(report: CheckReport): string {
   const lines = [
     `linearizability: ${headline(report.verdict)}`,
     `  ${stats.keys} keys, ${stats.operations} operations checked, ${stats.dropped} dropped ` +
-      `(indeterminate/failed reads), ${formatDuration(stats.elapsedMs)}`,
+      `(reads without a result, failed unconditional writes), ${formatDuration(stats.elapsedMs)}`,
   ];
   for (const key of report.keys) lines.push(...formatKey(key, stats.startTime));
   return lines.join('\n') + '\n';
@@ -42,11 +42,29 @@ function formatKey(report: KeyReport, startTime: number): string[] {
   );
   lines.push('  cannot place:');
   lines.push(...formatUnplaced(failure.stuck, startTime));
-  if (failure.concurrent.length > 0) {
+  // Timed-out operations stay in flight forever, so a long run accumulates
+  // many: show every definite one but only the latest few of those, and
+  // merely count the ones that could not have had any effect at this point.
+  const definite = failure.concurrent.filter((unplaced) => !unplaced.indeterminate);
+  const possible = failure.concurrent.filter((unplaced) => unplaced.indeterminate && unplaced.applicable);
+  const inert = failure.concurrent.filter((unplaced) => unplaced.indeterminate && !unplaced.applicable);
+  const shownPossible = possible.slice(-INDETERMINATE_SHOWN);
+  if (definite.length + shownPossible.length > 0) {
     lines.push('  while in flight (every order tried):');
-    for (const unplaced of failure.concurrent) lines.push(...formatUnplaced(unplaced, startTime));
+    for (const unplaced of [...definite, ...shownPossible]) lines.push(...formatUnplaced(unplaced, startTime));
+  }
+  const hidden = possible.slice(0, possible.length - shownPossible.length);
+  if (hidden.length > 0) lines.push(`  and ${hidden.length} earlier indeterminate operations: ${idList(hidden)}`);
+  if (inert.length > 0) {
+    lines.push(`  and ${inert.length} indeterminate operations that could not take effect there: ${idList(inert)}`);
   }
   return lines;
+}
+
+const INDETERMINATE_SHOWN = 4;
+
+function idList(unplaced: readonly UnplacedOperation[]): string {
+  return unplaced.map((u) => `#${u.operation.id}`).join(' ');
 }
 
 function formatUnplaced(unplaced: UnplacedOperation, startTime: number): string[] {
