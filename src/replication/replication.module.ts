@@ -8,6 +8,7 @@ import { NodeMetaRepository } from '../storage/persistence/node-meta.repository'
 import { PersistenceModule } from '../storage/persistence/persistence.module';
 import { AcceptorStore } from './core/acceptor-store';
 import { BallotClock } from './core/ballot';
+import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { Proposer } from './core/proposer';
 import { AcceptorClient } from './core/transport';
@@ -31,6 +32,10 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
       // connection for each would cost more than the request itself.
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      // Peers are addressed directly: no proxy lookup from the environment and
+      // no redirect-following wrapper on every request (both show in profiles).
+      proxy: false,
+      maxRedirects: 0,
     }),
   ],
   controllers: [PeerController],
@@ -40,7 +45,8 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     {
       provide: VOTING_ACCEPTOR,
       inject: [AcceptorStore, AcceptorGate],
-      useFactory: (store: AcceptorStore, gate: AcceptorGate) => new GatedAcceptorStore(store, gate),
+      // Requests from this node's proposer and from every peer share statements.
+      useFactory: (store: AcceptorStore, gate: AcceptorGate) => new GatedAcceptorStore(new CoalescingAcceptorStore(store), gate),
     },
     {
       provide: BallotClock,

@@ -1,6 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { isAxiosError } from 'axios';
 import { PeerConfig } from '../../config/peers';
+import { CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-coalescer';
 import { CLUSTER_AUTH_SCHEME } from '../../replication/peer-api/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../replication/peer-api/peer.controller';
 import { KvWrite, KvWriteResult } from './kv-ops';
@@ -8,24 +9,20 @@ import { KvWrite, KvWriteResult } from './kv-ops';
 /** The write never reached the peer (connection refused): running it elsewhere cannot apply it twice. */
 export class NotDeliveredError extends Error {}
 
-interface Waiting {
-  readonly write: KvWrite;
-  readonly resolve: (result: KvWriteResult) => void;
-  readonly reject: (error: unknown) => void;
+interface KeyedResult {
+  readonly key: string;
+  readonly result: KvWriteResult;
 }
 
-const MAX_WRITES_PER_REQUEST = 500;
-
 /**
- * Sends writes to the node that should propose for them. Writes issued in the
- * same tick travel in one request, which also lets the receiving proposer
- * batch their rounds.
+ * Sends writes to the node that should propose for them. Writes issued
+ * together, or while earlier ones are on their way, travel in one request,
+ * which also lets the receiving proposer batch their rounds.
  */
 export class ForwardingClient {
-  private gathering: Waiting[] = [];
-  private gatheringTimeoutMs = 0;
   private readonly url: string;
   private readonly headers: Record<string, string>;
+  private readonly writes: CallCoalescer<KvWrite, KeyedResult>;
 
   constructor(
     readonly peer: PeerConfig,
@@ -34,48 +31,40 @@ export class ForwardingClient {
   ) {
     this.url = `${peer.url}/${PEER_API_PREFIX}/kv/writes`;
     this.headers = { authorization: `${CLUSTER_AUTH_SCHEME} ${clusterSecret}` };
+    this.writes = new CallCoalescer(
+      'forwarded write',
+      { maxBatchSize: 500, maxInFlight: 2, schedule: scheduleOnImmediate, target: peer.id },
+      (write) => write.key,
+      (writes, timeoutMs) => this.send(writes, timeoutMs!),
+    );
   }
 
   /** `timeoutMs` is the caller's remaining budget; the peer must answer within it. */
-  execute(write: KvWrite, timeoutMs: number): Promise<KvWriteResult> {
-    return new Promise((resolve, reject) => {
-      if (this.gathering.length === 0) {
-        this.gatheringTimeoutMs = timeoutMs;
-        setImmediate(() => this.flush());
-      }
-      this.gatheringTimeoutMs = Math.min(this.gatheringTimeoutMs, timeoutMs);
-      this.gathering.push({ write, resolve, reject });
-    });
+  async execute(write: KvWrite, timeoutMs: number): Promise<KvWriteResult> {
+    const [reply] = await this.writes.call([write], timeoutMs);
+    return reply!.result;
   }
 
-  private flush(): void {
-    const waiting = this.gathering;
-    const timeoutMs = this.gatheringTimeoutMs;
-    this.gathering = [];
-    for (let start = 0; start < waiting.length; start += MAX_WRITES_PER_REQUEST) {
-      void this.send(waiting.slice(start, start + MAX_WRITES_PER_REQUEST), timeoutMs);
-    }
-  }
-
-  private async send(batch: readonly Waiting[], timeoutMs: number): Promise<void> {
+  private async send(writes: KvWrite[], timeoutMs: number): Promise<KeyedResult[]> {
     try {
       const response = await this.http.axiosRef.post<{ results?: KvWriteResult[] }>(
         this.url,
         // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
-        { writes: batch.map((entry) => entry.write), timeoutMs: Math.max(1, timeoutMs - 50) },
+        { writes, timeoutMs: Math.max(1, timeoutMs - 50) },
         { headers: this.headers, timeout: Math.max(1, timeoutMs), maxBodyLength: Infinity, maxContentLength: Infinity },
       );
       const results = response.data?.results;
-      if (!Array.isArray(results) || results.length !== batch.length) throw new Error(`peer ${this.peer.id}: malformed reply`);
-      batch.forEach((entry, index) => entry.resolve(results[index]!));
+      if (!Array.isArray(results) || results.length !== writes.length) throw new Error(`peer ${this.peer.id}: malformed reply`);
+      return results.map((result, index) => ({ key: writes[index]!.key, result }));
     } catch (error) {
-      const failure = neverArrived(error) ? new NotDeliveredError(`peer ${this.peer.id}: ${(error as Error).message}`) : error;
-      batch.forEach((entry) => entry.reject(failure));
+      throw neverArrived(error) ? new NotDeliveredError(`peer ${this.peer.id}: ${(error as Error).message}`) : error;
     }
   }
 }
 
 /** Only a refused connection proves the request was never received. */
 function neverArrived(error: unknown): boolean {
-  return isAxiosError(error) && !error.response && (error.code === 'ECONNREFUSED' || error.cause instanceof Error && (error.cause as NodeJS.ErrnoException).code === 'ECONNREFUSED');
+  if (!isAxiosError(error) || error.response) return false;
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  return error.code === 'ECONNREFUSED' || cause?.code === 'ECONNREFUSED';
 }
