@@ -343,7 +343,20 @@ describe('Proposer', () => {
       const before = network.sent.length;
       const reader = makeProposer(network, 'n2');
       expect((await run(reader.read('k', deadline()))).value).toBe('v');
-      expect(network.sent.slice(before).map((call) => call.kind)).toEqual(['peek', 'peek', 'peek']);
+      // A bare majority is asked: its own acceptor and one peer. The third is never sent.
+      expect(network.sent.slice(before).map((call) => call.kind)).toEqual(['peek', 'peek']);
+    });
+
+    it('asks the other acceptors when an early peek gets no answer, and spreads reads over peers', async () => {
+      const network = makeNetwork(3);
+      await run(makeProposer(network, 'n1').change('k', put('v'), deadline()));
+      network.crash('n3');
+      const reader = makeProposer(network, 'n1', { callTimeoutMs: 200 });
+      const before = network.sent.length;
+      for (let i = 0; i < 4; i++) expect((await run(reader.read('k', deadline()))).value).toBe('v');
+      const peeked = network.sent.slice(before).map((call) => call.to);
+      expect(peeked.filter((to) => to === 'n2').length).toBe(4); // the only peer that can answer, asked every time
+      expect(peeked.filter((to) => to === 'n3').length).toBeGreaterThan(0); // asked first in its turn
     });
 
     it('finishes an unfinished write with a full round when replicas disagree', async () => {
