@@ -1,8 +1,8 @@
 import { LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureHttpPipeline } from './common/http-pipeline';
+import { configureHttpPipeline, createHttpAdapter } from './common/http-pipeline';
 import { AppConfig, LogLevel } from './config/app-config';
 
 const LEVELS_UP_TO: Record<LogLevel, NestLogLevel[]> = {
@@ -18,11 +18,13 @@ export function nestLogLevels(level: LogLevel): NestLogLevel[] {
 }
 
 /** Builds the application (not yet listening): shared by main.ts and the tests. */
-export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
-    bodyParser: false, // configured in configureHttpPipeline, with our limits and error shape
-    logger: nestLogLevels(config.logLevel),
-  });
-  configureHttpPipeline(app, config);
+export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, databaseUrl),
+    createHttpAdapter(config),
+    // bodyParser off: Nest would add a form (urlencoded) parser; Fastify's own JSON parser stays.
+    { logger: nestLogLevels(config.logLevel), bodyParser: false },
+  );
+  configureHttpPipeline(app);
   return app;
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { PeersHealthIndicator } from './peers.health';
 import { QuorumHealthIndicator } from './quorum.health';
 
@@ -25,18 +25,18 @@ export class HealthController {
   ) {}
 
   @Get('health/live')
-  live(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  live(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.run(res, [() => this.indicators.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) })]);
   }
 
   @Get('health/ready')
-  ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.run(res, [() => this.databasePing(), () => this.quorum.check('quorum')]);
   }
 
   /** The origin system's path: the whole cluster as this node sees it. */
   @Get('kv-store/v1/health')
-  cluster(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  cluster(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.run(res, [() => this.peers.check('cluster'), () => this.databasePing(), () => this.quorum.check('quorum')]);
   }
 
@@ -45,7 +45,7 @@ export class HealthController {
   }
 
   /** Terminus reports failure as a 503 exception carrying the result; answer with the result itself. */
-  private async run(res: Response, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+  private async run(res: FastifyReply, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
     try {
       return await this.health.check(checks);
     } catch (error) {

@@ -1,8 +1,8 @@
 import {
-  All, BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, HttpException, HttpStatus, Param, Post, Put,
+  BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, HttpException, HttpStatus, Param, Patch, Post, Put,
   Query, Res,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { describeError } from '../common/error-body';
 import { BatchPutDto } from './dto/batch-put.dto';
 import { BatchItemResultDto, EntryDto } from './dto/entry.dto';
@@ -46,12 +46,12 @@ export class KvController {
     @Param('key') key: string,
     @Query() query: GetQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<EntryDto | undefined> {
     this.limits.checkKey(key);
     const cached = entityTags(ifNoneMatch, 'If-None-Match');
     const entry = await this.kv.get(key, query.consistency);
-    res.setHeader('ETag', etagOf(entry.version));
+    res.header('ETag', etagOf(entry.version));
     if (cached && matchesWeakly(cached, entry.version)) {
       res.status(HttpStatus.NOT_MODIFIED);
       return undefined;
@@ -65,14 +65,14 @@ export class KvController {
     @Body() body: PutValueDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<EntryDto> {
     this.limits.checkKey(key);
     this.limits.checkValue(body.value);
     const conditions = preconditions(ifMatch, ifNoneMatch);
     const { entry, created } = await this.kv.put(key, body.value, conditions);
     res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
-    res.setHeader('ETag', etagOf(entry.version));
+    res.header('ETag', etagOf(entry.version));
     return entry;
   }
 
@@ -87,19 +87,22 @@ export class KvController {
     await this.kv.delete(key, preconditions(ifMatch, ifNoneMatch));
   }
 
-  @All('batch')
-  batchMethodNotAllowed(@Res({ passthrough: true }) res: Response): never {
-    return methodNotAllowed(res, 'POST, GET, PUT, DELETE');
+  /** PATCH and POST on a key are not ours: 405, naming what is. (POST .../kv/batch is the batch.) */
+  @Patch(':key')
+  patchNotAllowed(@Res({ passthrough: true }) res: FastifyReply): never {
+    return methodNotAllowed(res, KEY_METHODS);
   }
 
-  @All(':key')
-  keyMethodNotAllowed(@Res({ passthrough: true }) res: Response): never {
-    return methodNotAllowed(res, 'GET, HEAD, PUT, DELETE');
+  @Post(':key')
+  postNotAllowed(@Res({ passthrough: true }) res: FastifyReply): never {
+    return methodNotAllowed(res, KEY_METHODS);
   }
 }
 
-function methodNotAllowed(res: Response, allow: string): never {
-  res.setHeader('Allow', allow);
+const KEY_METHODS = 'GET, HEAD, PUT, DELETE';
+
+function methodNotAllowed(res: FastifyReply, allow: string): never {
+  res.header('Allow', allow);
   throw new HttpException(`method not allowed; allowed: ${allow}`, HttpStatus.METHOD_NOT_ALLOWED);
 }
 

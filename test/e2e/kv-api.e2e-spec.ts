@@ -271,7 +271,7 @@ describe('kv API (single node)', () => {
       expectErrorBody(patch, 405);
       expect(patch.headers.get('allow')).toContain('PUT');
       expectErrorBody(await call('POST', kvPath('guarded'), { json: { value: 2 } }), 405);
-      expectErrorBody(await call('PATCH', '/kv-store/v1/kv/batch', { json: { items: [] } }), 405);
+      expectErrorBody(await call('PATCH', '/kv-store/v1/kv/batch', { json: { items: [] } }), 405); // a key named "batch"
     });
 
     it('404 with the error shape for an unknown route', async () => {

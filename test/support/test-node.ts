@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createTestDatabase, TestDatabase } from './database';
@@ -7,7 +7,7 @@ export interface TestNode {
   readonly baseUrl: string;
   readonly config: AppConfig;
   readonly database: TestDatabase;
-  readonly app: NestExpressApplication;
+  readonly app: NestFastifyApplication;
   close(): Promise<void>;
 }
 
