@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, MAX_KEY_BYTES } from '../config/app-config';
 import { PEER_API_PREFIX } from '../replication/peer-api/peer.controller';
+import { SERVER_KEEP_ALIVE_MS } from '../replication/peer-api/stale-connection';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { body, describeKnownError } from './error-body';
 
@@ -24,6 +25,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // Values are any JSON: a "__proto__" or "constructor" key is data here, kept as JSON.parse keeps it.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
+    keepAliveTimeout: SERVER_KEEP_ALIVE_MS,
   });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   fastify.addHook('onRoute', (route) => {

@@ -14,6 +14,7 @@ import { Proposer } from './core/proposer';
 import { AcceptorClient } from './core/transport';
 import { HttpAcceptorClient } from './peer-api/http-acceptor-client';
 import { PeerController } from './peer-api/peer.controller';
+import { PEER_AGENT_IDLE_MS } from './peer-api/stale-connection';
 import { AcceptorGate } from './recovery/acceptor-gate';
 import { CatchUpService, PEER_SCANNERS, UNGATED_ACCEPTOR_STORE } from './recovery/catch-up.service';
 import { GatedAcceptorStore } from './recovery/gated-acceptor-store';
@@ -30,8 +31,9 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     HttpModule.register({
       // Keep-alive: a round is two small requests per peer, and a new TCP
       // connection for each would cost more than the request itself.
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      // Idle pooled connections are closed by us before the peer's keep-alive timeout closes them.
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: PEER_AGENT_IDLE_MS }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64, timeout: PEER_AGENT_IDLE_MS }),
       // Peers are addressed directly: no proxy lookup from the environment and
       // no redirect-following wrapper on every request (both show in profiles).
       proxy: false,

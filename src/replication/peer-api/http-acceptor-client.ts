@@ -4,6 +4,7 @@ import { AcceptorClient } from '../core/transport';
 import { PeerConfig } from '../../config/peers';
 import { CLUSTER_AUTH_SCHEME } from './cluster-secret.guard';
 import { PEER_API_PREFIX } from './peer.controller';
+import { failedOnStaleConnection } from './stale-connection';
 
 /**
  * Reaches a peer's acceptor over its internal HTTP API. Any failure (timeout,
@@ -37,7 +38,17 @@ export class HttpAcceptorClient implements AcceptorClient {
     return this.post<PeekReply>('peek', { keys }, timeoutMs);
   }
 
+  /** Acceptor calls are safe to repeat (the same ballot means the same answer), so a stale connection gets one retry. */
   private async post<Reply>(path: string, body: unknown, timeoutMs: number): Promise<Reply[]> {
+    try {
+      return await this.postOnce<Reply>(path, body, timeoutMs);
+    } catch (error) {
+      if (!failedOnStaleConnection(error)) throw error;
+      return this.postOnce<Reply>(path, body, timeoutMs);
+    }
+  }
+
+  private async postOnce<Reply>(path: string, body: unknown, timeoutMs: number): Promise<Reply[]> {
     const response = await this.http.axiosRef.post<{ replies: Reply[] }>(`${this.baseUrl}/${path}`, body, {
       headers: this.headers,
       timeout: Math.max(1, Math.floor(timeoutMs)),

@@ -4,6 +4,7 @@ import { PeerConfig } from '../../config/peers';
 import { CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-coalescer';
 import { CLUSTER_AUTH_SCHEME } from '../../replication/peer-api/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../replication/peer-api/peer.controller';
+import { failedOnStaleConnection } from '../../replication/peer-api/stale-connection';
 import { KvWrite, KvWriteResult } from './kv-ops';
 
 /** The write never reached the peer (connection refused): running it elsewhere cannot apply it twice. */
@@ -46,6 +47,17 @@ export class ForwardingClient {
   }
 
   private async send(writes: KvWrite[], timeoutMs: number): Promise<KeyedResult[]> {
+    const started = Date.now();
+    try {
+      return await this.sendOnce(writes, timeoutMs);
+    } catch (error) {
+      // EPIPE on a pooled connection: the request was not written, so the peer never saw it.
+      if (!failedOnStaleConnection(error) || errorCode(error) !== 'EPIPE') throw error;
+      return this.sendOnce(writes, timeoutMs - (Date.now() - started));
+    }
+  }
+
+  private async sendOnce(writes: KvWrite[], timeoutMs: number): Promise<KeyedResult[]> {
     try {
       const response = await this.http.axiosRef.post<{ results?: KvWriteResult[] }>(
         this.url,
@@ -60,6 +72,10 @@ export class ForwardingClient {
       throw neverArrived(error) ? new NotDeliveredError(`peer ${this.peer.id}: ${(error as Error).message}`) : error;
     }
   }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return isAxiosError(error) ? (error.code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code) : undefined;
 }
 
 /** Only a refused connection proves the request was never received. */

@@ -1,0 +1,292 @@
+/**
+ * The clients: each one issues one request at a time to one node (switching
+ * nodes now and then, and after every failure), on a few hot keys, and
+ * records every invocation and completion in the history:
+ *
+ *   read      GET (or GET ?consistency=local in the negative control)
+ *   write     PUT, a value unique to the write: "<client>-<n>"
+ *   cas       PUT If-Match: "<version the client last saw for the key>"
+ *   create    PUT If-None-Match: *
+ *   delete    DELETE, unconditional or If-Match: "<version last seen>"
+ *
+ * Definite outcomes: 2xx; 412 for conditional requests; 404 for reads and
+ * deletes; a refused connection for reads and unconditional writes (recorded
+ * as "fail" without a code, which the checker ignores: they certainly did not
+ * happen); unless disabled, an unconditional write answered 503 with
+ * mayHaveTakenEffect: false (also "fail": the store's claim, which the checker
+ * then holds it to). Everything else (timeout, reset, a refused conditional
+ * request, any other 5xx, an unexpected status) is indeterminate ("info").
+ * Nothing is ever retried.
+ */
+import http from 'node:http';
+import type { HistoryRecorder, KvOperation } from '../history';
+import { HttpOutcome, HttpRequest, httpRequest, keyPath } from './http';
+import { Random } from './random';
+
+/** What the harness itself keeps about each request, beyond the history (for the 5xx accounting). */
+export interface RequestRecord {
+  readonly id: number;
+  readonly client: string;
+  readonly node: string;
+  readonly key: string;
+  readonly f: KvOperation['f'];
+  readonly invokeTime: number;
+  readonly completeTime: number;
+  /** HTTP status, or undefined for a transport failure. */
+  readonly status?: number;
+  /** Transport failure code: TIMEOUT, ECONNREFUSED, ECONNRESET, ... */
+  readonly errorCode?: string;
+  readonly outcome: 'ok' | 'fail' | 'info';
+  /** Part of the final verification, not the workload. */
+  readonly final?: boolean;
+}
+
+export interface WorkloadOptions {
+  readonly seed: number;
+  readonly clients: number;
+  /** How many hot keys the clients share at any time. */
+  readonly keys: number;
+  /**
+   * Every this many ms the clients move on to fresh keys (k0-g1, k1-g1, ...):
+   * the checker's search grows with the operations of one key, so long runs
+   * stay checkable. Infinity: the same keys throughout.
+   */
+  readonly keyLifetimeMs: number;
+  /** Node id → client port. */
+  readonly nodes: ReadonlyMap<string, number>;
+  readonly recorder: HistoryRecorder;
+  readonly clock: () => number;
+  readonly requestTimeoutMs: number;
+  /** Client-side bound of each request. */
+  readonly clientTimeoutMs: number;
+  /** Negative control: reads with ?consistency=local. */
+  readonly localReads: boolean;
+  /** See ExecuteContext. */
+  readonly trustNotTakenEffect: boolean;
+  readonly onRequest: (record: RequestRecord) => void;
+  /** Most operations per client (a safety bound; the run normally ends by time). */
+  readonly maxOpsPerClient?: number;
+  /** Pause between a client's operations: uniform in [0, thinkMs]. */
+  readonly thinkMs?: number;
+}
+
+type Choice = 'read' | 'write' | 'cas' | 'create' | 'delete' | 'cdelete';
+
+const MIX: ReadonlyArray<readonly [Choice, number]> = [
+  ['read', 35],
+  ['write', 22],
+  ['cas', 22],
+  ['create', 6],
+  ['delete', 8],
+  ['cdelete', 7],
+];
+/** The negative control reads more, to catch stale local copies. */
+const NEGATIVE_CONTROL_MIX: ReadonlyArray<readonly [Choice, number]> = [
+  ['read', 55],
+  ['write', 30],
+  ['cas', 10],
+  ['create', 2],
+  ['delete', 3],
+];
+
+export class Workload {
+  private stopAt = Infinity;
+  private startedAt = 0;
+  private readonly stats = { ops: 0 };
+  /** Every key any client used, in order of first use. */
+  readonly keysUsed = new Set<string>();
+
+  constructor(private readonly options: WorkloadOptions) {}
+
+  /** Runs every client until `stopAt` (Date.now() ms); resolves when all in-flight requests have completed. */
+  async run(stopAt: number): Promise<{ operations: number }> {
+    this.stopAt = stopAt;
+    this.startedAt = Date.now();
+    const clients = Array.from({ length: this.options.clients }, (_, i) => this.client(`c${i + 1}`));
+    await Promise.all(clients);
+    return { operations: this.stats.ops };
+  }
+
+  /** Ends the run early (the clients finish their current request). */
+  stop(): void {
+    this.stopAt = 0;
+  }
+
+  private keyName(index: number): string {
+    const { keyLifetimeMs } = this.options;
+    if (!Number.isFinite(keyLifetimeMs)) return `k${index}`;
+    return `k${index}-g${Math.floor((Date.now() - this.startedAt) / keyLifetimeMs)}`;
+  }
+
+  private async client(name: string): Promise<void> {
+    const { options } = this;
+    // Two streams, so that the operations a client chooses do not depend on which of its requests failed.
+    const rng = Random.derive(options.seed, `client:${name}`);
+    const nodeRng = Random.derive(options.seed, `client-node:${name}`);
+    const nodeIds = [...options.nodes.keys()];
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const known = new Map<string, number>();
+    const mix = options.localReads ? NEGATIVE_CONTROL_MIX : MIX;
+    const maxOps = options.maxOpsPerClient ?? 100_000;
+    let node = nodeRng.pick(nodeIds);
+    let counter = 0;
+    try {
+      for (let n = 0; n < maxOps && Date.now() < this.stopAt; n++) {
+        if (nodeRng.chance(options.localReads ? 0.3 : 0.1)) node = nodeRng.pick(nodeIds);
+        const key = this.keyName(rng.int(0, options.keys - 1));
+        this.keysUsed.add(key);
+        let choice = rng.weighted(mix);
+        const version = known.get(key);
+        if ((choice === 'cas' || choice === 'cdelete') && version === undefined) choice = 'read';
+        const value = `${name}-${++counter}`;
+        const op: KvOperation =
+          choice === 'read'
+            ? { f: 'read' }
+            : choice === 'write'
+              ? { f: 'write', value }
+              : choice === 'cas'
+                ? { f: 'cas', value, expectVersion: version! }
+                : choice === 'create'
+                  ? { f: 'create', value }
+                  : choice === 'delete'
+                    ? { f: 'delete' }
+                    : { f: 'delete', expectVersion: version! };
+        const result = await execute({ ...options, agent }, name, node, key, op);
+        this.stats.ops++;
+        if (result.version !== undefined) known.set(key, result.version);
+        // Like a real client: after a failure (5xx, timeout, refused, reset) try another node.
+        if (result.unavailable) node = nodeRng.pick(nodeIds.filter((id) => id !== node));
+        const think = options.thinkMs ?? 10;
+        if (think > 0) await new Promise((resolve) => setTimeout(resolve, rng.int(0, think)));
+      }
+    } finally {
+      agent.destroy();
+    }
+  }
+}
+
+interface ExecuteContext {
+  readonly nodes: ReadonlyMap<string, number>;
+  readonly recorder: HistoryRecorder;
+  readonly clock: () => number;
+  readonly clientTimeoutMs: number;
+  readonly localReads: boolean;
+  /** Record an unconditional write answered 503 mayHaveTakenEffect: false as "fail" rather than "info". */
+  readonly trustNotTakenEffect: boolean;
+  readonly onRequest: (record: RequestRecord) => void;
+  readonly agent?: http.Agent;
+}
+
+/**
+ * Sends one operation to one node and records it. Returns the outcome and the
+ * version the client learnt (for its next cas), if any.
+ */
+export async function execute(
+  context: ExecuteContext,
+  clientName: string,
+  node: string,
+  key: string,
+  op: KvOperation,
+  extra: { final?: boolean; localRead?: boolean } = {},
+): Promise<{
+  outcome: 'ok' | 'fail' | 'info';
+  /** No usable answer: a transport failure or a 5xx. */
+  unavailable: boolean;
+  version?: number;
+  read?: { found: boolean; value?: unknown; version?: number };
+}> {
+  const port = context.nodes.get(node)!;
+  const localRead = extra.localRead ?? context.localReads;
+  const request = toRequest(key, op, localRead);
+  const id = context.recorder.invoke(`${clientName}@${node}`, key, op);
+  const invokeTime = context.clock();
+  const answer = await httpRequest({ port, timeoutMs: context.clientTimeoutMs, ...(context.agent ? { agent: context.agent } : {}), ...request });
+  const classified = classify(op, answer, context.trustNotTakenEffect);
+  if (classified.outcome === 'ok') context.recorder.ok(id, classified.result as never);
+  else if (classified.outcome === 'fail') context.recorder.fail(id, classified.result as never);
+  else context.recorder.info(id, classified.error);
+  context.onRequest({
+    id,
+    client: clientName,
+    node,
+    key,
+    f: op.f,
+    invokeTime,
+    completeTime: context.clock(),
+    ...(answer.kind === 'response' ? { status: answer.status } : { errorCode: answer.code }),
+    outcome: classified.outcome,
+    ...(extra.final ? { final: true } : {}),
+  });
+  return { ...classified, unavailable: answer.kind === 'error' || answer.status >= 500 };
+}
+
+function toRequest(key: string, op: KvOperation, localRead: boolean): Pick<HttpRequest, 'method' | 'path' | 'body' | 'headers'> {
+  switch (op.f) {
+    case 'read':
+      return { method: 'GET' as const, path: keyPath(key, localRead ? '?consistency=local' : '') };
+    case 'write':
+      return { method: 'PUT' as const, path: keyPath(key), body: { value: op.value } };
+    case 'cas':
+      return { method: 'PUT' as const, path: keyPath(key), body: { value: op.value }, headers: { 'if-match': `"${op.expectVersion}"` } };
+    case 'create':
+      return { method: 'PUT' as const, path: keyPath(key), body: { value: op.value }, headers: { 'if-none-match': '*' } };
+    case 'delete':
+      return {
+        method: 'DELETE' as const,
+        path: keyPath(key),
+        ...(op.expectVersion === undefined ? {} : { headers: { 'if-match': `"${op.expectVersion}"` } }),
+      };
+  }
+}
+
+interface Classified {
+  readonly outcome: 'ok' | 'fail' | 'info';
+  readonly result?: unknown;
+  readonly error?: string;
+  readonly version?: number;
+  readonly read?: { found: boolean; value?: unknown; version?: number };
+}
+
+function classify(op: KvOperation, answer: HttpOutcome, trustNotTakenEffect: boolean): Classified {
+  if (answer.kind === 'error') {
+    // A refused connection never carried the request: a read or an unconditional
+    // write that certainly did not happen is a "fail", which the checker leaves
+    // out. (For conditional operations "fail" would claim a failed precondition.)
+    if (answer.code === 'ECONNREFUSED' && (op.f === 'read' || op.f === 'write')) return { outcome: 'fail', result: {} };
+    return { outcome: 'info', error: `${answer.code}: ${answer.message}` };
+  }
+  const { status } = answer;
+  const body = (answer.body ?? {}) as { value?: unknown; version?: unknown; mayHaveTakenEffect?: unknown; message?: unknown };
+  const version = typeof body.version === 'number' ? body.version : undefined;
+  const conditional = op.f === 'cas' || op.f === 'create' || (op.f === 'delete' && op.expectVersion !== undefined);
+  if (op.f === 'read') {
+    if (status === 200 && 'value' in body) {
+      return {
+        outcome: 'ok',
+        result: { found: true, value: body.value, ...(version === undefined ? {} : { version }) },
+        version,
+        read: { found: true, value: body.value, version },
+      };
+    }
+    if (status === 404) return { outcome: 'ok', result: { found: false }, read: { found: false } };
+  } else if (status === 200 || status === 201) {
+    return { outcome: 'ok', result: version === undefined ? {} : { version }, version };
+  } else if (status === 204 && op.f === 'delete') {
+    return { outcome: 'ok', result: {} };
+  } else if (status === 412 && conditional) {
+    return { outcome: 'fail', result: { code: 412 } };
+  } else if (status === 404 && op.f === 'delete') {
+    return { outcome: 'fail', result: { code: 404 } };
+  }
+  // The store's own claim that an unconditional write certainly did not happen
+  // (503 with mayHaveTakenEffect: false) is taken at its word: recorded as
+  // "fail", which the checker leaves out, so if the write did take effect, its
+  // unique value or the version it consumed shows up as a violation later.
+  if (trustNotTakenEffect && op.f === 'write' && status === 503 && body.mayHaveTakenEffect === false) {
+    return { outcome: 'fail', result: { code: 503 } };
+  }
+  const detail =
+    status >= 500 && body.mayHaveTakenEffect !== undefined ? ` mayHaveTakenEffect=${String(body.mayHaveTakenEffect)}` : '';
+  const message = typeof body.message === 'string' ? `: ${body.message.slice(0, 200)}` : '';
+  return { outcome: 'info', error: `${status}${detail}${message}` };
+}
