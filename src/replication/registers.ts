@@ -17,6 +17,8 @@ export abstract class Registers {
   abstract change<R>(key: string, change: ChangeFn<R>, deadlineMs?: number): Promise<R>;
   /** Linearizable read: the latest acknowledged write or something newer. */
   abstract read(key: string, deadlineMs?: number): Promise<RegisterState>;
+  /** A linearizable read only if a majority agree at once (one round trip, no writes); undefined otherwise. */
+  abstract readIfAgreed(key: string, deadlineMs?: number): Promise<RegisterState | undefined>;
   /** This node's copy only; may be stale. */
   abstract readLocal(key: string): Promise<RegisterState>;
 }

@@ -26,6 +26,10 @@ export class ReplicationService extends Registers {
     return this.proposer.read(key, deadlineMs);
   }
 
+  readIfAgreed(key: string, deadlineMs = this.deadline()): Promise<RegisterState | undefined> {
+    return this.proposer.readIfAgreed(key, deadlineMs);
+  }
+
   async readLocal(key: string): Promise<RegisterState> {
     const [reply] = await this.localAcceptor.peek([key]);
     return reply!.state;

@@ -29,10 +29,15 @@ type DeleteResult = { kind: 'deleted' } | { kind: 'precondition-failed'; current
 export class KvExecutor {
   constructor(private readonly registers: Registers) {}
 
-  async get(key: string, consistency: Consistency = 'linearizable'): Promise<Entry> {
-    const state = consistency === 'local' ? await this.registers.readLocal(key) : await this.registers.read(key);
-    if (!state.present) throw new KeyNotFoundError(key);
-    return { key, value: state.value, version: state.version };
+  async get(key: string, consistency: Consistency = 'linearizable', deadlineMs?: number): Promise<Entry> {
+    const state = consistency === 'local' ? await this.registers.readLocal(key) : await this.registers.read(key, deadlineMs);
+    return entryOf(key, state);
+  }
+
+  /** A linearizable read if the replicas agree at once; undefined when it needs a full round. */
+  async getIfAgreed(key: string, deadlineMs: number): Promise<Entry | undefined> {
+    const state = await this.registers.readIfAgreed(key, deadlineMs);
+    return state === undefined ? undefined : entryOf(key, state);
   }
 
   async put(key: string, value: unknown, conditions: Preconditions = {}, deadlineMs?: number): Promise<PutOutcome> {
@@ -54,6 +59,11 @@ export class KvExecutor {
     if (result.kind === 'precondition-failed') throw preconditionFailed(key, result.current);
     if (result.kind === 'not-found') throw new KeyNotFoundError(key);
   }
+}
+
+function entryOf(key: string, state: RegisterState): Entry {
+  if (!state.present) throw new KeyNotFoundError(key);
+  return { key, value: state.value, version: state.version };
 }
 
 function preconditionFailed(key: string, current: RegisterState): PreconditionFailedError {

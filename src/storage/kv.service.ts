@@ -5,7 +5,7 @@ import { ReplicationError } from '../replication/core/errors';
 import { KeyRouter } from '../replication/routing/key-router';
 import { PeerHealthMonitor } from '../replication/routing/peer-health.monitor';
 import { ForwardingClient, NotDeliveredError } from './forwarding/forwarding-client';
-import { decodeError, KvWrite } from './forwarding/kv-ops';
+import { decodeError, KvOp } from './forwarding/kv-ops';
 import { Consistency, Entry, KvExecutor, PutOutcome } from './kv-executor';
 import { Preconditions } from './preconditions';
 
@@ -31,8 +31,20 @@ export class KvService {
     this.forwarders = new Map(forwarders.map((client) => [client.peer.id, client]));
   }
 
-  get(key: string, consistency: Consistency = 'linearizable'): Promise<Entry> {
-    return this.executor.get(key, consistency);
+  /**
+   * Reads are answered here when a majority agree at once (the common case:
+   * one round trip). Otherwise they need a full round, which runs on the
+   * key's preferred proposer like a write, so that readers on other nodes do
+   * not compete with it for ballots.
+   */
+  async get(key: string, consistency: Consistency = 'linearizable'): Promise<Entry> {
+    if (consistency === 'local') return this.executor.get(key, 'local');
+    const deadline = this.deadline();
+    const agreed = await this.executor.getIfAgreed(key, deadline);
+    if (agreed) return agreed;
+    const forwarded = await this.forward({ type: 'read', key }, deadline);
+    if (!forwarded) return this.executor.get(key, 'linearizable', deadline);
+    return { key, value: forwarded.value, version: forwarded.version! };
   }
 
   async put(key: string, value: unknown, conditions: Preconditions = {}): Promise<PutOutcome> {
@@ -58,23 +70,27 @@ export class KvService {
   }
 
   /**
-   * Runs the write on its preferred node when that is a peer. Undefined means
-   * "run it here": this node is preferred, or the peer refused the connection
-   * (so it never saw the write). Any other failure leaves the outcome unknown.
+   * Runs the operation on its key's preferred node when that is a peer.
+   * Undefined means "run it here": this node is preferred, or the peer refused
+   * the connection (so it never saw it). Any other failure leaves a write's
+   * outcome unknown (a read's is simply a failure).
    */
-  private async forward(write: KvWrite, deadline: number): Promise<{ created?: boolean; version?: number } | undefined> {
-    const target = this.router.preferredNode(write.key);
+  private async forward(op: KvOp, deadline: number): Promise<{ created?: boolean; version?: number; value?: unknown } | undefined> {
+    const target = this.router.preferredNode(op.key);
     const client = this.forwarders.get(target);
     if (!client) return undefined;
     let result;
     try {
-      result = await client.execute(write, deadline - Date.now());
+      result = await client.execute(op, deadline - Date.now());
     } catch (error) {
       this.health.reportFailure(target, error as Error);
       if (error instanceof NotDeliveredError) return undefined;
+      if (op.type === 'read') {
+        throw ReplicationError.quorumUnreachable(`the read was sent to ${target}, its key's proposer, which did not answer`, [target]);
+      }
       throw ReplicationError.outcomeUnknown(`the write was sent to ${target}, its key's proposer, which did not answer`, [target]);
     }
-    if (!result.ok) throw decodeError(write.key, result.error);
+    if (!result.ok) throw decodeError(op.key, result.error);
     return result;
   }
 

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ReplicationModule } from '../replication/replication.module';
-import { ForwardedWritesController } from './forwarding/forwarded-writes.controller';
+import { ForwardedOpsController } from './forwarding/forwarded-ops.controller';
 import { ForwardingClient } from './forwarding/forwarding-client';
 import { KvExecutor } from './kv-executor';
 import { KvController } from './kv.controller';
@@ -12,7 +12,7 @@ import { RequestLimits } from './request-limits';
 
 @Module({
   imports: [ReplicationModule],
-  controllers: [KvController, ForwardedWritesController],
+  controllers: [KvController, ForwardedOpsController],
   providers: [
     KvExecutor,
     KvService,

@@ -156,16 +156,27 @@ export class Proposer {
    * full round that writes back what it finds.
    */
   async read(key: string, deadlineMs: number): Promise<RegisterState> {
+    const agreed = await this.readIfAgreed(key, deadlineMs);
+    if (agreed !== undefined) return agreed;
+    // The identity round writes back only what it found. If its accept is ambiguous it is
+    // simply run again (it has no effect to lose or to double), and what it returns is chosen.
+    return this.change(key, IDENTITY, deadlineMs);
+  }
+
+  /**
+   * The cheap half of read(): the state a majority agrees on, or undefined
+   * when they do not (a write in flight, an unreachable acceptor). Lets a
+   * caller send the expensive half (a full round) to the key's usual
+   * proposer instead of competing with it for ballots.
+   */
+  async readIfAgreed(key: string, deadlineMs: number): Promise<RegisterState | undefined> {
     const timeoutMs = this.callTimeout(deadlineMs);
     if (timeoutMs <= 0) throw ReplicationError.quorumUnreachable('deadline passed before the read started', []);
     const peeks = this.hedged(this.fanOut<PeekReply>(key, (acceptor) => acceptor.peek([key], timeoutMs)));
     const outcome = await awaitAgreement(peeks.calls, this.quorumSize, (reply) => reply.accepted);
     peeks.cancel();
     const agreed = repliesOf(outcome.answers).find((reply) => reply.accepted === outcome.winner);
-    if (outcome.reached && agreed !== undefined) return agreed.state;
-    // The identity round writes back only what it found. If its accept is ambiguous it is
-    // simply run again (it has no effect to lose or to double), and what it returns is chosen.
-    return this.change(key, IDENTITY, deadlineMs);
+    return outcome.reached && agreed !== undefined ? agreed.state : undefined;
   }
 
   /**

@@ -5,69 +5,69 @@ import { CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-
 import { CLUSTER_AUTH_SCHEME } from '../../replication/peer-api/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../replication/peer-api/peer.controller';
 import { failedOnStaleConnection } from '../../replication/peer-api/stale-connection';
-import { KvWrite, KvWriteResult } from './kv-ops';
+import { KvOp, KvOpResult } from './kv-ops';
 
-/** The write never reached the peer (connection refused): running it elsewhere cannot apply it twice. */
+/** The operation never reached the peer (connection refused): running it elsewhere cannot apply it twice. */
 export class NotDeliveredError extends Error {}
 
 interface KeyedResult {
   readonly key: string;
-  readonly result: KvWriteResult;
+  readonly result: KvOpResult;
 }
 
 /**
- * Sends writes to the node that should propose for them. Writes issued
- * together, or while earlier ones are on their way, travel in one request,
- * which also lets the receiving proposer batch their rounds.
+ * Sends operations to the node that should propose for them. Operations
+ * issued together, or while earlier ones are on their way, travel in one
+ * request, which also lets the receiving proposer batch their rounds.
  */
 export class ForwardingClient {
   private readonly url: string;
   private readonly headers: Record<string, string>;
-  private readonly writes: CallCoalescer<KvWrite, KeyedResult>;
+  private readonly ops: CallCoalescer<KvOp, KeyedResult>;
 
   constructor(
     readonly peer: PeerConfig,
     clusterSecret: string,
     private readonly http: HttpService,
   ) {
-    this.url = `${peer.url}/${PEER_API_PREFIX}/kv/writes`;
+    this.url = `${peer.url}/${PEER_API_PREFIX}/kv/ops`;
     this.headers = { authorization: `${CLUSTER_AUTH_SCHEME} ${clusterSecret}` };
-    this.writes = new CallCoalescer(
-      'forwarded write',
+    this.ops = new CallCoalescer(
+      'forwarded operation',
       { maxBatchSize: 500, maxInFlight: 2, schedule: scheduleOnImmediate, target: peer.id },
-      (write) => write.key,
-      (writes, timeoutMs) => this.send(writes, timeoutMs!),
+      (op) => op.key,
+      (ops, timeoutMs) => this.send(ops, timeoutMs!),
     );
   }
 
   /** `timeoutMs` is the caller's remaining budget; the peer must answer within it. */
-  async execute(write: KvWrite, timeoutMs: number): Promise<KvWriteResult> {
-    const [reply] = await this.writes.call([write], timeoutMs);
+  async execute(op: KvOp, timeoutMs: number): Promise<KvOpResult> {
+    const [reply] = await this.ops.call([op], timeoutMs);
     return reply!.result;
   }
 
-  private async send(writes: KvWrite[], timeoutMs: number): Promise<KeyedResult[]> {
+  private async send(ops: KvOp[], timeoutMs: number): Promise<KeyedResult[]> {
     const started = Date.now();
     try {
-      return await this.sendOnce(writes, timeoutMs);
+      return await this.sendOnce(ops, timeoutMs);
     } catch (error) {
       // EPIPE on a pooled connection: the request was not written, so the peer never saw it.
       if (!failedOnStaleConnection(error) || errorCode(error) !== 'EPIPE') throw error;
-      return this.sendOnce(writes, timeoutMs - (Date.now() - started));
+      return this.sendOnce(ops, timeoutMs - (Date.now() - started));
     }
   }
 
-  private async sendOnce(writes: KvWrite[], timeoutMs: number): Promise<KeyedResult[]> {
+  private async sendOnce(ops: KvOp[], timeoutMs: number): Promise<KeyedResult[]> {
     try {
-      const response = await this.http.axiosRef.post<{ results?: KvWriteResult[] }>(
+      const response = await this.http.axiosRef.post<{ results?: KvOpResult[] }>(
         this.url,
         // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
-        { writes, timeoutMs: Math.max(1, timeoutMs - 50) },
+        { ops, timeoutMs: Math.max(1, timeoutMs - 50) },
         { headers: this.headers, timeout: Math.max(1, timeoutMs), maxBodyLength: Infinity, maxContentLength: Infinity },
       );
       const results = response.data?.results;
-      if (!Array.isArray(results) || results.length !== writes.length) throw new Error(`peer ${this.peer.id}: malformed reply`);
-      return results.map((result, index) => ({ key: writes[index]!.key, result }));
+      if (!Array.isArray(results) || results.length !== ops.length) throw new Error(`peer ${this.peer.id}: malformed reply`);
+      return results.map((result, index) => ({ key: ops[index]!.key, result }));
     } catch (error) {
       throw neverArrived(error) ? new NotDeliveredError(`peer ${this.peer.id}: ${(error as Error).message}`) : error;
     }

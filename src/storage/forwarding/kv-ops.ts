@@ -3,15 +3,18 @@ import { KeyNotFoundError, PreconditionFailedError } from '../kv.errors';
 import { EntityTagCondition, Preconditions } from '../preconditions';
 
 /**
- * A write as it travels to the node that should propose for its key: plain
- * data, since the change functions themselves cannot cross the network.
+ * An operation as it travels to the node that should propose for its key:
+ * plain data, since the change functions themselves cannot cross the network.
+ * Writes always go there; a read only when replicas disagreed (it then needs
+ * a full round, which is best run by the key's usual proposer).
  */
-export type KvWrite =
+export type KvOp =
   | { readonly type: 'put'; readonly key: string; readonly value: unknown; readonly conditions: Preconditions }
-  | { readonly type: 'delete'; readonly key: string; readonly conditions: Preconditions };
+  | { readonly type: 'delete'; readonly key: string; readonly conditions: Preconditions }
+  | { readonly type: 'read'; readonly key: string };
 
-export type KvWriteResult =
-  | { readonly ok: true; readonly created?: boolean; readonly version?: number }
+export type KvOpResult =
+  | { readonly ok: true; readonly created?: boolean; readonly version?: number; readonly value?: unknown }
   | { readonly ok: false; readonly error: EncodedError };
 
 interface EncodedError {
@@ -45,11 +48,12 @@ export function decodeError(key: string, encoded: EncodedError): Error {
   }
 }
 
-/** Checks a forwarded write's shape (peers are authenticated, but a bad message must still be a 400). */
-export function isKvWrite(value: unknown): value is KvWrite {
+/** Checks a forwarded operation's shape (peers are authenticated, but a bad message must still be a 400). */
+export function isKvOp(value: unknown): value is KvOp {
   if (typeof value !== 'object' || value === null) return false;
   const op = value as Record<string, unknown>;
   if (typeof op.key !== 'string' || op.key.length === 0) return false;
+  if (op.type === 'read') return true;
   if (!isPreconditions(op.conditions)) return false;
   if (op.type === 'put') return 'value' in op && op.value !== undefined;
   return op.type === 'delete';
