@@ -6,7 +6,7 @@ import { AppConfig, MAX_KEY_BYTES } from '../config/app-config';
 import { PEER_API_PREFIX } from '../replication/peer-api/peer.controller';
 import { SERVER_KEEP_ALIVE_MS } from '../replication/peer-api/stale-connection';
 import { AllExceptionsFilter } from './all-exceptions.filter';
-import { body, describeKnownError } from './error-body';
+import { body } from './error-body';
 
 /** Deeper JSON than this is refused: it would overflow recursive code (validation, serialisation). */
 export const MAX_JSON_DEPTH = 256;
@@ -21,7 +21,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // Clients are held to MAX_BODY_BYTES (see below); peer batches carry many values at once.
     bodyLimit: peerBodyLimit(config),
     // A key is up to 1024 bytes of UTF-8, up to three characters each once percent-encoded.
-    maxParamLength: MAX_KEY_BYTES * 3 + 16,
+    routerOptions: { maxParamLength: MAX_KEY_BYTES * 3 + 16 },
     // Values are any JSON: a "__proto__" or "constructor" key is data here, kept as JSON.parse keeps it.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
@@ -40,9 +40,9 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
 }
 
 /**
- * Everything a request passes before a controller besides parsing: the depth
- * guard, validation and the error shape. The same function configures
- * production and test apps.
+ * Validation and the error shape, for production and test apps alike. Errors
+ * Fastify raises itself (bad JSON, too large, unsupported media type,
+ * malformed URL) reach the same filter through Nest's adapter.
  */
 export function configureHttpPipeline(app: NestFastifyApplication): void {
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
@@ -57,14 +57,6 @@ export function configureHttpPipeline(app: NestFastifyApplication): void {
       stopAtFirstError: false,
     }),
   );
-  // Errors raised by Fastify itself (bad JSON, too large, unsupported media
-  // type, malformed URL) get the same shape as everything else.
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  fastify.setErrorHandler((error, _request, reply) => {
-    const known = describeKnownError(error);
-    if (!known) throw error; // left to Nest's filter, which logs it and answers 500
-    void reply.status(known.statusCode).send(known);
-  });
 }
 
 function peerBodyLimit(config: AppConfig): number {

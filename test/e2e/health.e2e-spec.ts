@@ -43,7 +43,8 @@ describe('health endpoints', () => {
     expect(health.body.details.quorum).toEqual(expect.objectContaining({ status: 'up', voting: 3, needed: 2 }));
     for (const node of ['n1', 'n2', 'n3']) {
       expect(await status(node, '/health/live')).toBe(200);
-      expect(await status(node, '/health/ready')).toBe(200);
+      // Each node learns that its peers vote from its own probes, a moment apart.
+      await eventually(async () => (await status(node, '/health/ready')) === 200, `${node} ready`);
     }
   });
 
