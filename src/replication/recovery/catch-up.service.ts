@@ -3,9 +3,10 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { NodeMetaRepository } from '../../storage/persistence/node-meta.repository';
 import { AcceptorStore } from '../core/acceptor-store';
-import { ZERO_BALLOT } from '../core/ballot';
+import { maxBallot, ZERO_BALLOT } from '../core/ballot';
 import { AcceptorGate } from './acceptor-gate';
 import { PeerScanClient } from './peer-scan-client';
+import { ScannedRegister } from './register-scanner';
 
 export const PEER_SCANNERS = Symbol('PEER_SCANNERS');
 /** The acceptor's own store, not behind the gate: the catch-up writes into it while the gate is closed. */
@@ -96,43 +97,61 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * Copies every register of each usable peer into the local store through the
-   * acceptor's own accept rule (stored only if its ballot is higher), so the
-   * result per key is the highest accepted value among the sources. Returns
-   * undefined when too few peers could serve as sources this time.
+   * Gathers every register of enough usable peers, keeping per key the
+   * highest accepted value and the highest promise, and only then writes them
+   * to the local store. Until that moment the local store stays empty, so
+   * this node is always a usable source for peers that catch up too (a
+   * brand-new cluster's nodes copy from each other); had it kept a partial
+   * copy while waiting for a second source, two such nodes could each refuse
+   * the other forever. Returns undefined when too few peers could serve.
    */
   private async catchUpOnce(): Promise<number | undefined> {
+    const gathered = new Map<string, ScannedRegister>();
     let sources = 0;
-    let copied = 0;
     for (const peer of this.peers) {
       if (sources >= this.sourcesNeeded() || this.stopped) break;
-      const pages = await this.copyFrom(peer).catch((error: Error) => {
-        this.logger.debug(`peer ${peer.peer.id} cannot serve the catch-up: ${error.message}`);
-        return undefined;
-      });
-      if (pages === undefined) continue;
-      sources += 1;
-      copied += pages;
+      const served = await this.gatherFrom(peer, gathered).then(
+        () => true,
+        (error: Error) => {
+          this.logger.debug(`peer ${peer.peer.id} cannot serve the catch-up: ${error.message}`);
+          return false;
+        },
+      );
+      if (served) sources += 1;
     }
-    return sources >= this.sourcesNeeded() ? copied : undefined;
+    if (sources < this.sourcesNeeded()) return undefined;
+    await this.writeGathered(gathered);
+    return gathered.size;
   }
 
-  private async copyFrom(peer: PeerScanClient): Promise<number> {
+  /** Rows of a source that fails half-way stay: they are real accepted values and promises, merged by maximum. */
+  private async gatherFrom(peer: PeerScanClient, gathered: Map<string, ScannedRegister>): Promise<void> {
     let after: string | null = null;
-    let copied = 0;
     for (;;) {
       const page = await peer.scan(after, PAGE_SIZE, this.config.requestTimeoutMs * 5);
       if (!page.voting && page.rows.length > 0) throw new Error('it is catching up itself and holds a partial copy');
-      if (page.rows.length === 0) return copied;
-      // Both steps only ever raise what the local store holds (the acceptor's
-      // own rules), so the order of sources does not matter: the result is the
-      // highest accepted value and the highest promise among them.
-      const accepted = page.rows.filter((row) => row.accepted !== ZERO_BALLOT);
-      await this.store.accept(accepted.map((row) => ({ key: row.key, ballot: row.accepted, state: row.state })));
-      const promised = page.rows.filter((row) => row.promised !== ZERO_BALLOT);
-      await this.store.prepare(promised.map((row) => ({ key: row.key, ballot: row.promised })));
-      copied += page.rows.length;
+      if (page.rows.length === 0) return;
+      for (const row of page.rows) {
+        const known = gathered.get(row.key);
+        gathered.set(row.key, {
+          key: row.key,
+          promised: maxBallot(known?.promised ?? ZERO_BALLOT, row.promised),
+          ...(known && known.accepted >= row.accepted ? { accepted: known.accepted, state: known.state } : { accepted: row.accepted, state: row.state }),
+        });
+      }
       after = page.rows[page.rows.length - 1]!.key;
+    }
+  }
+
+  /** Through the acceptor's own rules, which only ever raise what the store holds. */
+  private async writeGathered(gathered: ReadonlyMap<string, ScannedRegister>): Promise<void> {
+    const rows = [...gathered.values()];
+    for (let start = 0; start < rows.length; start += PAGE_SIZE) {
+      const chunk = rows.slice(start, start + PAGE_SIZE);
+      const accepted = chunk.filter((row) => row.accepted !== ZERO_BALLOT);
+      await this.store.accept(accepted.map((row) => ({ key: row.key, ballot: row.accepted, state: row.state })));
+      const promised = chunk.filter((row) => row.promised !== ZERO_BALLOT);
+      await this.store.prepare(promised.map((row) => ({ key: row.key, ballot: row.promised })));
     }
   }
 
