@@ -36,8 +36,13 @@ export class TestCluster {
       });
     }
     const cluster = new TestCluster(nodes);
-    await Promise.all(nodes.map((node) => cluster.startNode(node.id)));
-    await cluster.waitUntilServing(nodes.map((node) => node.id));
+    try {
+      await Promise.all(nodes.map((node) => cluster.startNode(node.id)));
+      await cluster.waitUntilServing(nodes.map((node) => node.id));
+    } catch (error) {
+      await cluster.stop(); // a suite whose beforeAll fails never calls stop: leave no process behind
+      throw error;
+    }
     return cluster;
   }
 
