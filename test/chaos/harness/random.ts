@@ -1,42 +1,25 @@
+import { SeededRandom } from '../../../src/replication/core/seeded-random';
+
 /**
- * A small seeded PRNG (mulberry32) so a seed reproduces the nemesis schedule
- * and the clients' choices. Not for anything cryptographic.
+ * The protocol simulation's seeded PRNG (mulberry32), plus what the nemesis
+ * and the clients need: shuffles, weighted picks, one stream per label. A seed
+ * reproduces the schedule and the clients' choices.
  */
-export class Random {
-  private state: number;
-
+export class Random extends SeededRandom {
   constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
+    super(seed >>> 0 || 0x9e3779b9); // seed 0 would start mulberry32 from a weak state
   }
 
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [min, max] (inclusive). */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  chance(probability: number): boolean {
+  /** Always draws, so a schedule does not shift when a probability happens to be zero. */
+  override chance(probability: number): boolean {
     return this.next() < probability;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('pick from an empty list');
-    return items[Math.floor(this.next() * items.length)]!;
   }
 
   /** A shuffled copy (Fisher-Yates). */
   shuffle<T>(items: readonly T[]): T[] {
     const copy = [...items];
     for (let i = copy.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
+      const j = this.int(0, i);
       [copy[i], copy[j]] = [copy[j]!, copy[i]!];
     }
     return copy;
