@@ -5,14 +5,17 @@
  * them survives a noisy machine. --help lists the options.
  */
 import { writeFile } from 'node:fs/promises';
+import { runLoad } from './load';
 import { Measurement, runMatrix } from './matrix';
 import { KvNode, NodeFleet, Target } from './node-processes';
 import { BenchOptions, parseBenchOptions } from './options';
 import { checkPreloaded, preloadKeys } from './preload';
 import { describeMachine, formatMachine, MachineDescription } from './report';
 import { cpuTable, failureReport, summarise, SummaryRow, throughputTable } from './summary';
+import { requestsFor } from './workloads';
 
 const BASELINE = 'single';
+const SETTLE_CONCURRENCY = 64;
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));
@@ -29,6 +32,7 @@ async function main(): Promise<void> {
     const targets = await Promise.all([fleet.startTarget(BASELINE, 1), fleet.startTarget('cluster', 3)]);
     console.error(`all four nodes serving and voting after ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const preloadRates = await preloadAll(targets, options);
+    await settleAll(targets, options, interrupt.signal);
 
     const startedLogLines = new Map(fleet.allNodes().map((node) => [node, node.logLineCount()]));
     const measurements: Measurement[] = [];
@@ -84,6 +88,23 @@ async function preloadAll(targets: readonly Target[], options: BenchOptions): Pr
   return rates;
 }
 
+/** Unmeasured load on each target in turn, so that no measured round pays for compiling the service's hot paths. */
+async function settleAll(targets: readonly Target[], options: BenchOptions, signal: AbortSignal): Promise<void> {
+  if (options.settleSeconds <= 0) return;
+  const requests = requestsFor('mixed', options.keyCount, options.valueBytes);
+  for (const target of targets) {
+    const result = await runLoad({
+      urls: target.nodes.map((node) => node.url),
+      connections: SETTLE_CONCURRENCY,
+      requests,
+      warmupSeconds: 0,
+      durationSeconds: options.settleSeconds,
+      signal,
+    });
+    console.error(`settled ${target.name} with ${options.settleSeconds} s of mixed load (${result.opsPerSecond.toFixed(0)} ops/s, not counted)`);
+  }
+}
+
 /**
  * Nodes run with LOG_LEVEL=warn, so anything they print during the measurements
  * is a warning or an error: worth seeing next to the numbers.
@@ -127,6 +148,7 @@ function stopOnSignals(fleet: NodeFleet, interrupt: AbortController): void {
 function describeOptions(options: BenchOptions): string {
   return [
     `duration ${options.durationSeconds} s`,
+    `settle ${options.settleSeconds} s per target`,
     `warm-up ${options.warmupSeconds} s`,
     `rounds ${options.rounds}`,
     `concurrency ${options.concurrencies.join(',')}`,

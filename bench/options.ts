@@ -6,6 +6,13 @@ export interface BenchOptions {
   readonly durationSeconds: number;
   /** Seconds of load before each measured window, discarded (JIT, pools, caches). */
   readonly warmupSeconds: number;
+  /**
+   * Seconds of mixed load on each target once, after the preload and before
+   * any measurement: V8 compiles a path only after it has run a while, and the
+   * cluster's processes share the cores, so they warm up more slowly than a
+   * single node (see docs/benchmarks.md).
+   */
+  readonly settleSeconds: number;
   readonly rounds: number;
   readonly concurrencies: readonly number[];
   readonly workloads: readonly WorkloadName[];
@@ -24,6 +31,7 @@ export interface BenchOptions {
 const USAGE = `usage: npm run bench -- [options]
   --duration S       seconds measured per run (default 5)
   --warmup S         seconds of discarded load before each run (default 1)
+  --settle S         seconds of discarded mixed load on each target before the first run (default 15)
   --rounds R         single/cluster rounds per row; the table shows medians (default 3)
   --concurrency LIST comma-separated connection counts (default 1,16,64)
   --workloads LIST   comma-separated, of read,write,mixed (default all)
@@ -43,6 +51,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       options: {
         duration: { type: 'string' },
         warmup: { type: 'string' },
+        settle: { type: 'string' },
         rounds: { type: 'string' },
         concurrency: { type: 'string' },
         workloads: { type: 'string' },
@@ -65,6 +74,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   return {
     durationSeconds: positiveNumber('--duration', parsed.duration, quick ? 1 : 5),
     warmupSeconds: nonNegativeNumber('--warmup', parsed.warmup, quick ? 0.5 : 1),
+    settleSeconds: nonNegativeNumber('--settle', parsed.settle, quick ? 1 : 15),
     rounds: positiveInteger('--rounds', parsed.rounds, quick ? 1 : 3),
     concurrencies: parsed.concurrency
       ? parsed.concurrency.split(',').map((item) => positiveInteger('--concurrency', item, 1))

@@ -13,6 +13,7 @@ import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { Proposer } from './core/proposer';
 import { AcceptorClient } from './core/transport';
 import { HttpAcceptorClient } from './peer-api/http-acceptor-client';
+import { PeerHttpClient } from './peer-api/peer-http-client';
 import { PeerController } from './peer-api/peer.controller';
 import { PEER_AGENT_IDLE_MS } from './peer-api/stale-connection';
 import { AcceptorGate } from './recovery/acceptor-gate';
@@ -29,8 +30,8 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
   imports: [
     PersistenceModule,
     HttpModule.register({
-      // Keep-alive: a round is two small requests per peer, and a new TCP
-      // connection for each would cost more than the request itself.
+      // Health probes and catch-up scans (the calls of every write go through PeerHttpClient).
+      // Keep-alive: a new TCP connection per probe would cost more than the probe itself.
       // Idle pooled connections are closed by us before the peer's keep-alive timeout closes them.
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: PEER_AGENT_IDLE_MS }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64, timeout: PEER_AGENT_IDLE_MS }),
@@ -42,6 +43,7 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
   ],
   controllers: [PeerController],
   providers: [
+    PeerHttpClient,
     AcceptorGate,
     { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
     {
@@ -57,8 +59,8 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     },
     {
       provide: ACCEPTORS,
-      inject: [APP_CONFIG, VOTING_ACCEPTOR, HttpService],
-      useFactory: (config: AppConfig, store: AcceptorStore, http: HttpService): AcceptorClient[] => [
+      inject: [APP_CONFIG, VOTING_ACCEPTOR, PeerHttpClient],
+      useFactory: (config: AppConfig, store: AcceptorStore, http: PeerHttpClient): AcceptorClient[] => [
         new LocalAcceptorClient(config.nodeId, store),
         ...config.peers.map((peer) => new HttpAcceptorClient(peer, config.clusterSecret!, http)),
       ],
@@ -80,6 +82,6 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     },
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule],
+  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, PeerHttpClient],
 })
 export class ReplicationModule {}

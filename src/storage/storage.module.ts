@@ -1,7 +1,7 @@
-import { HttpService } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { PeerHttpClient } from '../replication/peer-api/peer-http-client';
 import { ReplicationModule } from '../replication/replication.module';
 import { ForwardedOpsController } from './forwarding/forwarded-ops.controller';
 import { ForwardingClient } from './forwarding/forwarding-client';
@@ -19,8 +19,8 @@ import { RequestLimits } from './request-limits';
     RequestLimits,
     {
       provide: FORWARDING_CLIENTS,
-      inject: [APP_CONFIG, HttpService],
-      useFactory: (config: AppConfig, http: HttpService) =>
+      inject: [APP_CONFIG, PeerHttpClient],
+      useFactory: (config: AppConfig, http: PeerHttpClient) =>
         config.peers.map((peer) => new ForwardingClient(peer, config.clusterSecret!, http)),
     },
   ],

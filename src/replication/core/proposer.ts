@@ -252,9 +252,10 @@ export class Proposer {
   }
 
   /** Changes that waited past their deadline were never sent: definitely not applied. */
-  private rejectExpired(queued: readonly QueuedChange[]): QueuedChange[] {
+  private rejectExpired(queued: readonly QueuedChange[]): readonly QueuedChange[] {
     const now = this.now();
     const expired = queued.filter((change) => change.deadlineMs <= now);
+    if (expired.length === 0) return queued; // the usual case: no error built (a stack trace costs)
     const error = ReplicationError.quorumUnreachable('deadline passed while waiting for an earlier round on the key', []);
     expired.forEach((change) => change.fail(error));
     return queued.filter((change) => change.deadlineMs > now);

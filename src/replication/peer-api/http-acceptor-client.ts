@@ -1,10 +1,11 @@
-import { HttpService } from '@nestjs/axios';
 import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
 import { AcceptorClient } from '../core/transport';
 import { PeerConfig } from '../../config/peers';
 import { CLUSTER_AUTH_SCHEME } from './cluster-secret.guard';
 import { PEER_API_PREFIX } from './peer.controller';
-import { failedOnStaleConnection } from './stale-connection';
+import { PeerCallError, PeerHttpClient } from './peer-http-client';
+
+type AcceptorCall = 'prepare' | 'accept' | 'peek';
 
 /**
  * Reaches a peer's acceptor over its internal HTTP API. Any failure (timeout,
@@ -13,17 +14,18 @@ import { failedOnStaleConnection } from './stale-connection';
  */
 export class HttpAcceptorClient implements AcceptorClient {
   readonly nodeId: string;
-  private readonly baseUrl: string;
+  private readonly urls: Record<AcceptorCall, URL>;
   private readonly headers: Record<string, string>;
 
   constructor(
     peer: PeerConfig,
     clusterSecret: string,
-    private readonly http: HttpService,
+    private readonly http: PeerHttpClient,
   ) {
     this.nodeId = peer.id;
-    this.baseUrl = `${peer.url}/${PEER_API_PREFIX}`;
-    this.headers = { authorization: `${CLUSTER_AUTH_SCHEME} ${clusterSecret}`, 'content-type': 'application/json' };
+    const url = (path: string): URL => new URL(`${peer.url}/${PEER_API_PREFIX}/${path}`);
+    this.urls = { prepare: url('prepare'), accept: url('accept'), peek: url('peek') };
+    this.headers = { authorization: `${CLUSTER_AUTH_SCHEME} ${clusterSecret}` };
   }
 
   async prepare(requests: readonly PrepareRequest[], timeoutMs: number): Promise<PrepareReply[]> {
@@ -39,24 +41,18 @@ export class HttpAcceptorClient implements AcceptorClient {
   }
 
   /** Acceptor calls are safe to repeat (the same ballot means the same answer), so a stale connection gets one retry. */
-  private async post<Reply>(path: string, body: unknown, timeoutMs: number): Promise<Reply[]> {
+  private async post<Reply>(path: AcceptorCall, body: unknown, timeoutMs: number): Promise<Reply[]> {
     try {
       return await this.postOnce<Reply>(path, body, timeoutMs);
     } catch (error) {
-      if (!failedOnStaleConnection(error)) throw error;
+      if (!(error instanceof PeerCallError && error.failure === 'stale')) throw error;
       return this.postOnce<Reply>(path, body, timeoutMs);
     }
   }
 
-  private async postOnce<Reply>(path: string, body: unknown, timeoutMs: number): Promise<Reply[]> {
-    const response = await this.http.axiosRef.post<{ replies: Reply[] }>(`${this.baseUrl}/${path}`, body, {
-      headers: this.headers,
-      timeout: Math.max(1, Math.floor(timeoutMs)),
-      // Peer batches can be large; the receiving side enforces its own limit.
-      maxBodyLength: Infinity,
-      maxContentLength: Infinity,
-    });
-    const replies = response.data?.replies;
+  private async postOnce<Reply>(path: AcceptorCall, body: unknown, timeoutMs: number): Promise<Reply[]> {
+    const reply = await this.http.post<{ replies?: Reply[] }>(this.urls[path], this.headers, body, Math.floor(timeoutMs));
+    const replies = reply?.replies;
     if (!Array.isArray(replies)) throw new Error(`peer ${this.nodeId}: reply without a replies list`);
     return replies;
   }

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { PeerHealthMonitor } from './peer-health.monitor';
@@ -38,6 +37,32 @@ export class KeyRouter {
   }
 }
 
-function weight(nodeId: string, key: string): bigint {
-  return createHash('sha1').update(nodeId).update('\u0000').update(key).digest().readBigUInt64BE(0);
+/**
+ * A well-mixed 32-bit weight of (node, key): FNV-1a over both, then
+ * MurmurHash3's finaliser for avalanche. Routing needs spread and agreement
+ * between nodes, not secrecy: a cryptographic hash here cost more than the
+ * rest of routing a request. Ties are broken by node id.
+ */
+function weight(nodeId: string, key: string): number {
+  let hash = fnv1a(FNV_OFFSET, nodeId);
+  hash = Math.imul(hash, FNV_PRIME) >>> 0; // a separator, so ("n1", "0x") and ("n10", "x") differ
+  hash = fnv1a(hash, key);
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function fnv1a(seed: number, text: string): number {
+  let hash = seed;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, FNV_PRIME);
+  }
+  return hash >>> 0;
 }

@@ -1,10 +1,8 @@
-import { HttpService } from '@nestjs/axios';
-import { isAxiosError } from 'axios';
 import { PeerConfig } from '../../config/peers';
 import { CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-coalescer';
 import { CLUSTER_AUTH_SCHEME } from '../../replication/peer-api/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../replication/peer-api/peer.controller';
-import { failedOnStaleConnection } from '../../replication/peer-api/stale-connection';
+import { PeerCallError, PeerHttpClient } from '../../replication/peer-api/peer-http-client';
 import { KvOp, KvOpResult } from './kv-ops';
 
 /** The operation never reached the peer (connection refused): running it elsewhere cannot apply it twice. */
@@ -21,16 +19,16 @@ interface KeyedResult {
  * request, which also lets the receiving proposer batch their rounds.
  */
 export class ForwardingClient {
-  private readonly url: string;
+  private readonly url: URL;
   private readonly headers: Record<string, string>;
   private readonly ops: CallCoalescer<KvOp, KeyedResult>;
 
   constructor(
     readonly peer: PeerConfig,
     clusterSecret: string,
-    private readonly http: HttpService,
+    private readonly http: PeerHttpClient,
   ) {
-    this.url = `${peer.url}/${PEER_API_PREFIX}/kv/ops`;
+    this.url = new URL(`${peer.url}/${PEER_API_PREFIX}/kv/ops`);
     this.headers = { authorization: `${CLUSTER_AUTH_SCHEME} ${clusterSecret}` };
     this.ops = new CallCoalescer(
       'forwarded operation',
@@ -52,35 +50,23 @@ export class ForwardingClient {
       return await this.sendOnce(ops, timeoutMs);
     } catch (error) {
       // EPIPE on a pooled connection: the request was not written, so the peer never saw it.
-      if (!failedOnStaleConnection(error) || errorCode(error) !== 'EPIPE') throw error;
+      if (!(error instanceof PeerCallError && error.failure === 'stale' && error.code === 'EPIPE')) throw error;
       return this.sendOnce(ops, timeoutMs - (Date.now() - started));
     }
   }
 
   private async sendOnce(ops: KvOp[], timeoutMs: number): Promise<KeyedResult[]> {
+    let reply: { results?: KvOpResult[] };
     try {
-      const response = await this.http.axiosRef.post<{ results?: KvOpResult[] }>(
-        this.url,
-        // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
-        { ops, timeoutMs: Math.max(1, timeoutMs - 50) },
-        { headers: this.headers, timeout: Math.max(1, timeoutMs), maxBodyLength: Infinity, maxContentLength: Infinity },
-      );
-      const results = response.data?.results;
-      if (!Array.isArray(results) || results.length !== ops.length) throw new Error(`peer ${this.peer.id}: malformed reply`);
-      return results.map((result, index) => ({ key: ops[index]!.key, result }));
+      // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
+      reply = await this.http.post(this.url, this.headers, { ops, timeoutMs: Math.max(1, timeoutMs - 50) }, timeoutMs);
     } catch (error) {
-      throw neverArrived(error) ? new NotDeliveredError(`peer ${this.peer.id}: ${(error as Error).message}`) : error;
+      // Only a refused connection proves the request was never received.
+      if (error instanceof PeerCallError && error.failure === 'refused') throw new NotDeliveredError(`peer ${this.peer.id}: ${error.message}`);
+      throw error;
     }
+    const results = reply?.results;
+    if (!Array.isArray(results) || results.length !== ops.length) throw new Error(`peer ${this.peer.id}: malformed reply`);
+    return results.map((result, index) => ({ key: ops[index]!.key, result }));
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  return isAxiosError(error) ? (error.code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code) : undefined;
-}
-
-/** Only a refused connection proves the request was never received. */
-function neverArrived(error: unknown): boolean {
-  if (!isAxiosError(error) || error.response) return false;
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  return error.code === 'ECONNREFUSED' || cause?.code === 'ECONNREFUSED';
 }
