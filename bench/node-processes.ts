@@ -117,7 +117,10 @@ export class NodeFleet {
   }
 
   private spawnNode(label: string, port: number, env: Record<string, string>): KvNode {
-    const child = spawn(process.execPath, [MAIN], {
+    // BENCH_NODE_ARGS: extra node flags for the service processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
+    // (NODE_OPTIONS refuses --cpu-prof).
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, MAIN], {
       // The topology comes from the benchmark alone: an inherited DATABASE_URL
       // would replace the embedded PostgreSQL this benchmark is meant to measure,
       // and inherited PEERS would join nodes to a cluster they are not part of.

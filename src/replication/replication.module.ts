@@ -8,6 +8,7 @@ import { NodeMetaRepository } from '../storage/persistence/node-meta.repository'
 import { PersistenceModule } from '../storage/persistence/persistence.module';
 import { AcceptorStore } from './core/acceptor-store';
 import { BallotClock } from './core/ballot';
+import { BATCH_LINGER_MS } from './core/call-coalescer';
 import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { Proposer } from './core/proposer';
@@ -50,7 +51,8 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
       provide: VOTING_ACCEPTOR,
       inject: [AcceptorStore, AcceptorGate],
       // Requests from this node's proposer and from every peer share statements.
-      useFactory: (store: AcceptorStore, gate: AcceptorGate) => new GatedAcceptorStore(new CoalescingAcceptorStore(store), gate),
+      useFactory: (store: AcceptorStore, gate: AcceptorGate) =>
+        new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
     },
     {
       provide: BallotClock,
@@ -78,7 +80,12 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
       provide: Proposer,
       inject: [APP_CONFIG, BallotClock, ACCEPTORS],
       useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[]) =>
-        new Proposer({ clock, acceptors, callTimeoutMs: Math.min(1000, config.requestTimeoutMs) }),
+        new Proposer({
+          clock,
+          acceptors,
+          callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
+          batching: { lingerMs: BATCH_LINGER_MS },
+        }),
     },
     { provide: Registers, useClass: ReplicationService },
   ],

@@ -9,6 +9,8 @@ export interface BatchingOptions {
   readonly maxInFlight?: number;
   /** When to send what has gathered. Default: setImmediate, i.e. after the current macrotask. */
   readonly schedule?: (flush: () => void) => void;
+  /** See CoalescerSettings.lingerMs. Default 0. */
+  readonly lingerMs?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export class BatchingAcceptorClient implements AcceptorClient {
       maxBatchSize: options.maxBatchSize ?? 500,
       maxInFlight: options.maxInFlight ?? 2,
       schedule: options.schedule ?? scheduleOnImmediate,
+      lingerMs: options.lingerMs ?? 0,
       target: inner.nodeId,
     };
     // Every caller passes a budget, so the batch's budget is always defined.

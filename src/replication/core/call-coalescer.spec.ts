@@ -67,4 +67,27 @@ describe('CallCoalescer', () => {
     void coalescer.call(['a']); // never finishes
     await expect(coalescer.call(['b'], 20)).rejects.toThrow();
   });
+
+  it('lingers before a second call while one is in flight, but never when idle', async () => {
+    jest.useFakeTimers();
+    try {
+      const { calls, send } = controlledSend();
+      const settings = { maxBatchSize: 100, maxInFlight: 2, schedule: flushNow, lingerMs: 5, target: 't' };
+      const coalescer = new CallCoalescer<string, Reply>('accept', settings, (k) => k, send);
+
+      void coalescer.call(['a']);
+      expect(calls.map((c) => c.keys)).toEqual([['a']]); // idle: sent at once
+      void coalescer.call(['b']);
+      void coalescer.call(['c']);
+      expect(calls).toHaveLength(1); // a slot is free, but 'a' is out: gather first
+      jest.advanceTimersByTime(4);
+      void coalescer.call(['d']);
+      expect(calls).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      expect(calls.map((c) => c.keys)).toEqual([['a'], ['b', 'c', 'd']]);
+      calls.forEach((call) => call.finish());
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

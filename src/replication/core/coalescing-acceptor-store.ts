@@ -13,12 +13,13 @@ export class CoalescingAcceptorStore extends AcceptorStore {
   private readonly accepts: CallCoalescer<AcceptRequest, AcceptReply>;
   private readonly peeks: CallCoalescer<string, PeekReply>;
 
-  constructor(store: AcceptorStore, options: { maxBatchSize?: number; maxInFlight?: number } = {}) {
+  constructor(store: AcceptorStore, options: { maxBatchSize?: number; maxInFlight?: number; lingerMs?: number } = {}) {
     super();
     const settings = {
       maxBatchSize: options.maxBatchSize ?? 2000,
       maxInFlight: options.maxInFlight ?? 2,
       schedule: scheduleOnImmediate,
+      lingerMs: options.lingerMs ?? 0,
       target: 'the local store',
     };
     this.prepares = new CallCoalescer('prepare', settings, (r) => r.key, (reqs) => store.prepare(reqs));

@@ -1,4 +1,4 @@
-import { BatchingAcceptorClient } from './batching-acceptor-client';
+import { BatchingAcceptorClient, BatchingOptions } from './batching-acceptor-client';
 import { Ballot, BallotClock, ZERO_BALLOT, compareBallots } from './ballot';
 import { ChangeFn, IDENTITY, PendingChange, QueuedChange, applyInOrder } from './change';
 import { ProtocolViolationError, ReplicationError } from './errors';
@@ -32,6 +32,8 @@ export interface ProposerOptions {
   readonly nextBallotCacheSize?: number;
   /** Merge calls for different keys issued in the same tick into one call per acceptor. Default true. */
   readonly coalesceCalls?: boolean;
+  /** How calls are merged when coalesceCalls is on. */
+  readonly batching?: BatchingOptions;
   /**
    * Reads peek a bare majority first (this node's own acceptor, listed first,
    * and the next peers in turn) and the other acceptors only if those have
@@ -110,7 +112,7 @@ export class Proposer {
 
     this.clock = options.clock;
     this.acceptors =
-      options.coalesceCalls === false ? options.acceptors : options.acceptors.map((a) => new BatchingAcceptorClient(a));
+      options.coalesceCalls === false ? options.acceptors : options.acceptors.map((a) => new BatchingAcceptorClient(a, options.batching));
     this.quorumSize = Math.floor(options.acceptors.length / 2) + 1;
     this.callTimeoutMs = options.callTimeoutMs ?? 1000;
     this.backoffPolicy = { baseMs: options.backoff?.baseMs ?? 10, maxMs: options.backoff?.maxMs ?? 500 };

@@ -1,5 +1,5 @@
 import { PeerConfig } from '../../config/peers';
-import { CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-coalescer';
+import { BATCH_LINGER_MS, CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-coalescer';
 import { CLUSTER_AUTH_SCHEME } from '../../replication/peer-api/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../replication/peer-api/peer.controller';
 import { PeerCallError, PeerHttpClient } from '../../replication/peer-api/peer-http-client';
@@ -32,7 +32,7 @@ export class ForwardingClient {
     this.headers = { authorization: `${CLUSTER_AUTH_SCHEME} ${clusterSecret}` };
     this.ops = new CallCoalescer(
       'forwarded operation',
-      { maxBatchSize: 500, maxInFlight: 2, schedule: scheduleOnImmediate, target: peer.id },
+      { maxBatchSize: 500, maxInFlight: 2, schedule: scheduleOnImmediate, lingerMs: BATCH_LINGER_MS, target: peer.id },
       (op) => op.key,
       (ops, timeoutMs) => this.send(ops, timeoutMs!),
     );
