@@ -19,6 +19,9 @@ interface StateRow {
 /**
  * The acceptor on PostgreSQL. Each batch is one statement, so each key's
  * check-and-set is atomic and committed (autocommit) before the reply leaves.
+ * Refused keys are looked up again (to report the ballot that beat them)
+ * after an anti-join with the granted ones, so a batch where every key is
+ * granted costs no second index lookup per key.
  * Rows are locked in key order so concurrent batches cannot deadlock on each
  * other (PostgreSQL would abort one of them).
  */
@@ -32,7 +35,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<StateRow & { ok: boolean; seen: Ballot | null }>(
-        'kv_prepare_v1',
+        'kv_prepare_v2',
         `WITH req AS (
            SELECT * FROM unnest($1::text[], $2::text[]) AS r(key, ballot)
          ), granted AS (
@@ -44,9 +47,10 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
          )
          SELECT key, true AS ok, accepted, present, value, version, NULL AS seen FROM granted
          UNION ALL
-         SELECT t.key, false, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
-           FROM kv_register t JOIN req USING (key)
-          WHERE t.key NOT IN (SELECT key FROM granted)`,
+         SELECT req.key, false, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
+           FROM req LEFT JOIN granted ON granted.key = req.key
+           JOIN kv_register t ON t.key = req.key
+          WHERE granted.key IS NULL`,
         [requests.map((r) => r.key), requests.map((r) => r.ballot)],
       ),
     );
@@ -65,7 +69,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<{ key: string; ok: boolean; seen: Ballot | null }>(
-        'kv_accept_v1',
+        'kv_accept_v2',
         `WITH req AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[])
              AS r(key, ballot, next, present, value, version)
@@ -80,9 +84,10 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
          )
          SELECT key, true AS ok, NULL AS seen FROM stored
          UNION ALL
-         SELECT t.key, t.accepted = req.ballot, GREATEST(t.promised, t.accepted)
-           FROM kv_register t JOIN req USING (key)
-          WHERE t.key NOT IN (SELECT key FROM stored)`,
+         SELECT req.key, t.accepted = req.ballot, GREATEST(t.promised, t.accepted)
+           FROM req LEFT JOIN stored ON stored.key = req.key
+           JOIN kv_register t ON t.key = req.key
+          WHERE stored.key IS NULL`,
         [
           requests.map((r) => r.key),
           requests.map((r) => r.ballot),
