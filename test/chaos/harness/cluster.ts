@@ -281,10 +281,13 @@ const liveClusters = new Set<ChaosCluster>();
 export async function stopAllClusters(timeoutMs = 10_000): Promise<void> {
   const clusters = [...liveClusters];
   for (const cluster of clusters) for (const node of cluster.nodes) node.child?.kill('SIGKILL');
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(clusters.map((cluster) => cluster.stop({ keepDatabases: false }).catch(() => undefined))),
-    sleep(timeoutMs),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
   ]);
+  // A pending timer would hold the test process open for timeoutMs after the last test.
+  clearTimeout(timer);
 }
 
 /**
