@@ -27,6 +27,7 @@
  *    that are all available would otherwise multiply the configurations by
  *    2^(number of timeouts so far), as timeouts stay pending forever.
  */
+import { fmix32 } from '../../src/common/mix32';
 import { INITIAL_STATE, type RegisterOp, type RegisterState, effectSignature, step } from './model';
 
 export interface SearchOp {
@@ -248,14 +249,6 @@ function elementHash(kind: number, a: number, b: number, lane: number): number {
   return h;
 }
 
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Call and return entries in time order, calls first on ties, behind a sentinel head. */
 function buildEntryList(ops: readonly SearchOp[]): { head: Entry; definiteCount: number; effectClassCount: number } {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { fmix32 } from '../../common/mix32';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { PeerHealthMonitor } from './peer-health.monitor';
@@ -46,13 +47,7 @@ export class KeyRouter {
 function weight(nodeId: string, key: string): number {
   let hash = fnv1a(FNV_OFFSET, nodeId);
   hash = Math.imul(hash, FNV_PRIME) >>> 0; // a separator, so ("n1", "0x") and ("n10", "x") differ
-  hash = fnv1a(hash, key);
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  return fmix32(fnv1a(hash, key));
 }
 
 const FNV_OFFSET = 0x811c9dc5;
