@@ -202,45 +202,44 @@ export class ChaosCluster {
    * serves reads through its peers before it votes, and while it does not, the
    * cluster has no spare acceptor: the workload must not start before.
    */
-  async waitUntilVoting(ids: readonly string[], timeoutMs: number): Promise<{ ok: boolean; waitedMs: number; failing: string[] }> {
-    const started = Date.now();
-    const deadline = started + timeoutMs;
-    const failing: string[] = [];
-    for (const id of ids) {
-      for (;;) {
-        const answer = await httpRequest({
-          port: this.node(id).port,
-          method: 'POST',
-          path: '/internal/v1/ping',
-          headers: { authorization: `Bearer ${CHAOS_CLUSTER_SECRET}` },
-          body: {},
-          timeoutMs: 1000,
-        });
-        if (answer.kind === 'response' && (answer.body as { voting?: unknown } | undefined)?.voting === true) break;
-        if (Date.now() > deadline) {
-          failing.push(id);
-          break;
-        }
-        await sleep(200);
-      }
-    }
-    return { ok: failing.length === 0, waitedMs: Date.now() - started, failing };
+  waitUntilVoting(ids: readonly string[], timeoutMs: number): Promise<WaitResult> {
+    return this.waitForEach(ids, timeoutMs, async (id) => {
+      const answer = await httpRequest({
+        port: this.node(id).port,
+        method: 'POST',
+        path: '/internal/v1/ping',
+        headers: { authorization: `Bearer ${CHAOS_CLUSTER_SECRET}` },
+        body: {},
+        timeoutMs: 1000,
+      });
+      return answer.kind === 'response' && (answer.body as { voting?: unknown } | undefined)?.voting === true;
+    });
   }
 
   /** Waits until each node answers a quorum read (404 of a key nobody writes). */
-  async waitUntilServing(ids: readonly string[], timeoutMs: number): Promise<{ ok: boolean; waitedMs: number; failing: string[] }> {
+  waitUntilServing(ids: readonly string[], timeoutMs: number): Promise<WaitResult> {
+    return this.waitForEach(ids, timeoutMs, async (id) => {
+      const answer = await httpRequest({
+        port: this.node(id).port,
+        method: 'GET',
+        path: keyPath('__serving__'),
+        timeoutMs: this.options.requestTimeoutMs + 1000,
+      });
+      return answer.kind === 'response' && answer.status === 404;
+    });
+  }
+
+  /** Polls each node in turn until `isReady` or the shared deadline; the ones that never were are `failing`. */
+  private async waitForEach(
+    ids: readonly string[],
+    timeoutMs: number,
+    isReady: (id: string) => Promise<boolean>,
+  ): Promise<WaitResult> {
     const started = Date.now();
     const deadline = started + timeoutMs;
     const failing: string[] = [];
     for (const id of ids) {
-      for (;;) {
-        const answer = await httpRequest({
-          port: this.node(id).port,
-          method: 'GET',
-          path: keyPath('__serving__'),
-          timeoutMs: this.options.requestTimeoutMs + 1000,
-        });
-        if (answer.kind === 'response' && answer.status === 404) break;
+      while (!(await isReady(id))) {
         if (Date.now() > deadline) {
           failing.push(id);
           break;
@@ -270,6 +269,12 @@ export class ChaosCluster {
   databaseNames(): string[] {
     return this.nodes.map((node) => new URL(node.database.url).pathname.slice(1));
   }
+}
+
+export interface WaitResult {
+  readonly ok: boolean;
+  readonly waitedMs: number;
+  readonly failing: string[];
 }
 
 const liveClusters = new Set<ChaosCluster>();
