@@ -41,7 +41,8 @@ export interface RequestRecord {
   readonly final?: boolean;
 }
 
-export interface WorkloadOptions {
+/** The clients' settings, and everything one request needs (ExecuteContext; the workload brings its own agent). */
+export interface WorkloadOptions extends Omit<ExecuteContext, 'agent'> {
   readonly seed: number;
   readonly clients: number;
   /** How many hot keys the clients share at any time. */
@@ -52,18 +53,7 @@ export interface WorkloadOptions {
    * stay checkable. Infinity: the same keys throughout.
    */
   readonly keyLifetimeMs: number;
-  /** Node id → client port. */
-  readonly nodes: ReadonlyMap<string, number>;
-  readonly recorder: HistoryRecorder;
-  readonly clock: () => number;
   readonly requestTimeoutMs: number;
-  /** Client-side bound of each request. */
-  readonly clientTimeoutMs: number;
-  /** Negative control: reads with ?consistency=local. */
-  readonly localReads: boolean;
-  /** See ExecuteContext. */
-  readonly trustNotTakenEffect: boolean;
-  readonly onRequest: (record: RequestRecord) => void;
   /** Most operations per client (a safety bound; the run normally ends by time). */
   readonly maxOpsPerClient?: number;
   /** Pause between a client's operations: uniform in [0, thinkMs]. */
@@ -166,10 +156,13 @@ export class Workload {
 }
 
 interface ExecuteContext {
+  /** Node id → client port. */
   readonly nodes: ReadonlyMap<string, number>;
   readonly recorder: HistoryRecorder;
   readonly clock: () => number;
+  /** Client-side bound of each request. */
   readonly clientTimeoutMs: number;
+  /** Negative control: reads with ?consistency=local. */
   readonly localReads: boolean;
   /** Record an unconditional write answered 503 mayHaveTakenEffect: false as "fail" rather than "info". */
   readonly trustNotTakenEffect: boolean;
