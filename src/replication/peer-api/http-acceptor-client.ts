@@ -3,7 +3,7 @@ import { AcceptorClient } from '../core/transport';
 import { PeerConfig } from '../../config/peers';
 import { CLUSTER_AUTH_SCHEME } from './cluster-secret.guard';
 import { PEER_API_PREFIX } from './peer.controller';
-import { PeerCallError, PeerHttpClient } from './peer-http-client';
+import { PeerHttpClient } from './peer-http-client';
 
 type AcceptorCall = 'prepare' | 'accept' | 'peek';
 
@@ -40,18 +40,11 @@ export class HttpAcceptorClient implements AcceptorClient {
     return this.post<PeekReply>('peek', { keys }, timeoutMs);
   }
 
-  /** Acceptor calls are safe to repeat (the same ballot means the same answer), so a stale connection gets one retry. */
+  /** Acceptor calls are safe to repeat (the same ballot means the same answer). */
   private async post<Reply>(path: AcceptorCall, body: unknown, timeoutMs: number): Promise<Reply[]> {
-    try {
-      return await this.postOnce<Reply>(path, body, timeoutMs);
-    } catch (error) {
-      if (!(error instanceof PeerCallError && error.failure === 'stale')) throw error;
-      return this.postOnce<Reply>(path, body, timeoutMs);
-    }
-  }
-
-  private async postOnce<Reply>(path: AcceptorCall, body: unknown, timeoutMs: number): Promise<Reply[]> {
-    const reply = await this.http.post<{ replies?: Reply[] }>(this.urls[path], this.headers, body, Math.floor(timeoutMs));
+    const reply = await this.http.post<{ replies?: Reply[] }>(this.urls[path], this.headers, body, Math.floor(timeoutMs), {
+      idempotent: true,
+    });
     const replies = reply?.replies;
     if (!Array.isArray(replies)) throw new Error(`peer ${this.nodeId}: reply without a replies list`);
     return replies;

@@ -132,4 +132,22 @@ describe('PeerHttpClient', () => {
       await close(server, sockets);
     }
   });
+
+  it('sends an idempotent call once more on a fresh connection when its pooled one was reset', async () => {
+    let calls = 0;
+    const { url, server, sockets } = await serve((request, _body, response) => {
+      calls++;
+      if (calls === 2) {
+        request.socket.destroy(); // the call on the pooled connection dies
+        return;
+      }
+      response.end(JSON.stringify({ call: calls }));
+    });
+    try {
+      await client.post(url('/x'), {}, {}, 1000);
+      expect(await client.post(url('/x'), {}, {}, 1000, { idempotent: true })).toEqual({ call: 3 });
+    } finally {
+      await close(server, sockets);
+    }
+  });
 });

@@ -47,9 +47,33 @@ export class PeerHttpClient implements OnModuleDestroy {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: PEER_AGENT_IDLE_MS });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64, timeout: PEER_AGENT_IDLE_MS });
 
-  /** Resolves with the parsed JSON reply of a 2xx answer; rejects with PeerCallError otherwise. */
-  post<Reply>(url: URL, headers: Readonly<Record<string, string>>, body: unknown, timeoutMs: number): Promise<Reply> {
+  /**
+   * Resolves with the parsed JSON reply of a 2xx answer; rejects with
+   * PeerCallError otherwise. A request that died on a pooled connection the
+   * peer had just closed is sent once more on a fresh one, within what is
+   * left of `timeoutMs`, when that cannot make the peer act twice: always for
+   * an `idempotent` call, otherwise only on EPIPE (the request was never
+   * written; an ECONNRESET may come after the peer read it).
+   */
+  async post<Reply>(
+    url: URL,
+    headers: Readonly<Record<string, string>>,
+    body: unknown,
+    timeoutMs: number,
+    options: { idempotent: boolean } = { idempotent: false },
+  ): Promise<Reply> {
     const payload = Buffer.from(JSON.stringify(body));
+    const started = Date.now();
+    try {
+      return await this.send<Reply>(url, headers, payload, timeoutMs);
+    } catch (error) {
+      const resendable = error instanceof PeerCallError && error.failure === 'stale' && (options.idempotent || error.code === 'EPIPE');
+      if (!resendable) throw error;
+      return this.send<Reply>(url, headers, payload, timeoutMs - (Date.now() - started));
+    }
+  }
+
+  private send<Reply>(url: URL, headers: Readonly<Record<string, string>>, payload: Buffer, timeoutMs: number): Promise<Reply> {
     const secure = url.protocol === 'https:';
     return new Promise<Reply>((resolve, reject) => {
       let settled = false;

@@ -44,18 +44,8 @@ export class ForwardingClient {
     return reply!.result;
   }
 
+  /** Not idempotent: a write resent after the peer read it could apply twice, so only a never-written request is resent. */
   private async send(ops: KvOp[], timeoutMs: number): Promise<KeyedResult[]> {
-    const started = Date.now();
-    try {
-      return await this.sendOnce(ops, timeoutMs);
-    } catch (error) {
-      // EPIPE on a pooled connection: the request was not written, so the peer never saw it.
-      if (!(error instanceof PeerCallError && error.failure === 'stale' && error.code === 'EPIPE')) throw error;
-      return this.sendOnce(ops, timeoutMs - (Date.now() - started));
-    }
-  }
-
-  private async sendOnce(ops: KvOp[], timeoutMs: number): Promise<KeyedResult[]> {
     let reply: { results?: KvOpResult[] };
     try {
       // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
