@@ -2,14 +2,12 @@ import { ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppConfig, MAX_KEY_BYTES } from '../config/app-config';
-import { PEER_API_PREFIX } from '../replication/peer-api/peer.controller';
+import { AppConfig, MAX_KEY_BYTES, peerBodyLimit } from '../config/app-config';
+import { PEER_API_PREFIX } from '../replication/peer-api/peer-api-prefix';
 import { SERVER_KEEP_ALIVE_MS } from '../replication/peer-api/stale-connection';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { body } from './error-body';
-
-/** Deeper JSON than this is refused: it would overflow recursive code (validation, serialisation). */
-export const MAX_JSON_DEPTH = 256;
+import { depthExceeds, MAX_JSON_DEPTH } from './json-depth';
 
 /**
  * The HTTP server: Fastify, chosen by measurement (bench/http-adapters.ts:
@@ -59,24 +57,8 @@ export function configureHttpPipeline(app: NestFastifyApplication): void {
   );
 }
 
-function peerBodyLimit(config: AppConfig): number {
-  return config.maxBodyBytes * 16;
-}
-
 async function limitJsonDepth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.body !== undefined && depthExceeds(request.body, MAX_JSON_DEPTH)) {
     await reply.status(400).send(body(400, `JSON nests deeper than ${MAX_JSON_DEPTH} levels`));
   }
-}
-
-/** Iterative, so the check itself cannot overflow the stack it protects. */
-function depthExceeds(root: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
-  }
-  return false;
 }

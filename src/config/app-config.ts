@@ -27,6 +27,11 @@ export interface AppConfig {
 /** Keys are 1..1024 bytes of UTF-8: the contract of the origin system's API. */
 export const MAX_KEY_BYTES = 1024;
 
+/** Most bytes of one request between nodes: a peer batch carries many clients' values at once. */
+export function peerBodyLimit(config: Pick<AppConfig, 'maxBodyBytes'>): number {
+  return config.maxBodyBytes * 16;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -13,8 +13,8 @@ import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { Proposer } from './core/proposer';
 import { AcceptorClient } from './core/transport';
-import { HttpAcceptorClient } from './peer-api/http-acceptor-client';
-import { PeerHttpClient } from './peer-api/peer-http-client';
+import { PeerAcceptorClient } from './peer-api/peer-acceptor-client';
+import { PeerChannels } from './peer-api/peer-channels';
 import { PeerController } from './peer-api/peer.controller';
 import { PEER_AGENT_IDLE_MS } from './peer-api/stale-connection';
 import { AcceptorGate } from './recovery/acceptor-gate';
@@ -31,7 +31,7 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
   imports: [
     PersistenceModule,
     HttpModule.register({
-      // Health probes and catch-up scans (the calls of every write go through PeerHttpClient).
+      // Health probes and catch-up scans (the calls of every write go through PeerChannels).
       // Keep-alive: a new TCP connection per probe would cost more than the probe itself.
       // Idle pooled connections are closed by us before the peer's keep-alive timeout closes them.
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: PEER_AGENT_IDLE_MS }),
@@ -44,7 +44,7 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
   ],
   controllers: [PeerController],
   providers: [
-    PeerHttpClient,
+    PeerChannels,
     AcceptorGate,
     { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
     {
@@ -61,10 +61,10 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     },
     {
       provide: ACCEPTORS,
-      inject: [APP_CONFIG, VOTING_ACCEPTOR, PeerHttpClient],
-      useFactory: (config: AppConfig, store: AcceptorStore, http: PeerHttpClient): AcceptorClient[] => [
+      inject: [APP_CONFIG, VOTING_ACCEPTOR, PeerChannels],
+      useFactory: (config: AppConfig, store: AcceptorStore, channels: PeerChannels): AcceptorClient[] => [
         new LocalAcceptorClient(config.nodeId, store),
-        ...config.peers.map((peer) => new HttpAcceptorClient(peer, config.clusterSecret!, http)),
+        ...config.peers.map((peer) => new PeerAcceptorClient(peer.id, channels.to(peer))),
       ],
     },
     {
@@ -89,6 +89,6 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     },
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, PeerHttpClient],
+  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, PeerChannels],
 })
 export class ReplicationModule {}

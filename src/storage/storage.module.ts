@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { PeerHttpClient } from '../replication/peer-api/peer-http-client';
+import { PeerChannels } from '../replication/peer-api/peer-channels';
 import { ReplicationModule } from '../replication/replication.module';
 import { ForwardedOpsController } from './forwarding/forwarded-ops.controller';
 import { ForwardingClient } from './forwarding/forwarding-client';
@@ -19,9 +19,9 @@ import { RequestLimits } from './request-limits';
     RequestLimits,
     {
       provide: FORWARDING_CLIENTS,
-      inject: [APP_CONFIG, PeerHttpClient],
-      useFactory: (config: AppConfig, http: PeerHttpClient) =>
-        config.peers.map((peer) => new ForwardingClient(peer, config.clusterSecret!, http)),
+      inject: [APP_CONFIG, PeerChannels],
+      useFactory: (config: AppConfig, channels: PeerChannels) =>
+        config.peers.map((peer) => new ForwardingClient(peer, channels.to(peer))),
     },
   ],
 })

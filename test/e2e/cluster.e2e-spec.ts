@@ -1,3 +1,4 @@
+import { PeerChannel } from '../../src/replication/peer-api/peer-channel';
 import { queryDatabase } from '../support/database';
 import { expectErrorBody, http, kvPath } from '../support/http';
 import { TEST_CLUSTER_SECRET, TestCluster } from '../support/cluster';
@@ -71,6 +72,15 @@ describe('three-node cluster', () => {
       headers: { authorization: `Bearer ${TEST_CLUSTER_SECRET}x` },
     });
     expectErrorBody(wrongSecret, 401);
+    // The same on the peer channel, which is how nodes normally send accepts.
+    for (const authorization of ['', `Bearer ${TEST_CLUSTER_SECRET}x`]) {
+      const channel = new PeerChannel({ url: cluster.url('n2'), apiPrefix: 'internal/v1', authorization, maxFrameChars: 1 << 20 });
+      try {
+        await expect(channel.call('accept', forged, 2000, { idempotent: true })).rejects.toMatchObject({ failure: 'status', status: 401 });
+      } finally {
+        channel.close();
+      }
+    }
     expect((await get('n2', 'guarded', '?consistency=local')).body.value).toBe('original');
     expect((await get('n1', 'guarded')).body.value).toBe('original');
   });

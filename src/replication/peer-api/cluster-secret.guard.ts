@@ -13,20 +13,26 @@ export const CLUSTER_AUTH_SCHEME = 'Bearer';
  */
 @Injectable()
 export class ClusterSecretGuard implements CanActivate {
-  private readonly expected?: Buffer;
+  private readonly authorized: (header: string | undefined) => boolean;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    if (config.clusterSecret) this.expected = digest(`${CLUSTER_AUTH_SCHEME} ${config.clusterSecret}`);
+    this.authorized = clusterSecretCheck(config.clusterSecret);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
-    // Comparing fixed-length digests in constant time leaks neither content nor length.
-    if (!this.expected || !header || !timingSafeEqual(digest(header), this.expected)) {
+    if (!this.authorized(context.switchToHttp().getRequest<FastifyRequest>().headers.authorization)) {
       throw new UnauthorizedException('peer API: missing or wrong cluster secret');
     }
     return true;
   }
+}
+
+/** Whether an Authorization header carries the cluster secret; always false without a secret. */
+export function clusterSecretCheck(secret: string | undefined): (header: string | undefined) => boolean {
+  if (!secret) return () => false;
+  const expected = digest(`${CLUSTER_AUTH_SCHEME} ${secret}`);
+  // Comparing fixed-length digests in constant time leaks neither content nor length.
+  return (header) => header !== undefined && timingSafeEqual(digest(header), expected);
 }
 
 function digest(text: string): Buffer {

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Inject, OnModuleInit, Post, UseGuards } from '@nestjs/common';
 import { AcceptorGate } from '../recovery/acceptor-gate';
 import { ScanPage } from '../recovery/peer-scan-client';
 import { RegisterScanner } from '../recovery/register-scanner';
@@ -6,22 +6,30 @@ import { VOTING_ACCEPTOR } from '../tokens';
 import { AcceptorStore } from '../core/acceptor-store';
 import { AcceptReply, PeekReply, PrepareReply } from '../core/messages';
 import { ClusterSecretGuard } from './cluster-secret.guard';
+import { PEER_API_PREFIX } from './peer-api-prefix';
+import { PeerChannels } from './peer-channels';
 import { parseAcceptBody, parsePeekBody, parsePrepareBody, parseScanBody } from './peer-messages';
-
-export const PEER_API_PREFIX = 'internal/v1';
 
 /**
  * The acceptor's side of the peer protocol: each request is one batch, one
- * SQL statement, answered only after it committed.
+ * SQL statement, answered only after it committed. Prepare, accept and peek
+ * are also served on the peer channel, which is how peers normally call them.
  */
 @Controller(PEER_API_PREFIX)
 @UseGuards(ClusterSecretGuard)
-export class PeerController {
+export class PeerController implements OnModuleInit {
   constructor(
     @Inject(VOTING_ACCEPTOR) private readonly acceptor: AcceptorStore,
     private readonly scanner: RegisterScanner,
     private readonly gate: AcceptorGate,
+    private readonly channels: PeerChannels,
   ) {}
+
+  onModuleInit(): void {
+    this.channels.handle('prepare', (body) => this.prepare(body));
+    this.channels.handle('accept', (body) => this.accept(body));
+    this.channels.handle('peek', (body) => this.peek(body));
+  }
 
   @Post('prepare')
   @HttpCode(HttpStatus.OK)

@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { PeerConfig } from '../../config/peers';
 import { CLUSTER_AUTH_SCHEME } from '../peer-api/cluster-secret.guard';
-import { PEER_API_PREFIX } from '../peer-api/peer.controller';
+import { PEER_API_PREFIX } from '../peer-api/peer-api-prefix';
 
 export interface PeerStatus {
   readonly id: string;

@@ -1,20 +1,29 @@
-import { BadRequestException, Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, HttpStatus, OnModuleInit, Post, UseGuards } from '@nestjs/common';
 import { ClusterSecretGuard } from '../../replication/peer-api/cluster-secret.guard';
-import { PEER_API_PREFIX } from '../../replication/peer-api/peer.controller';
+import { PEER_API_PREFIX } from '../../replication/peer-api/peer-api-prefix';
+import { PeerChannels } from '../../replication/peer-api/peer-channels';
 import { KvExecutor } from '../kv-executor';
-import { encodeError, isKvOp, KvOp, KvOpResult } from './kv-ops';
+import { encodeError, FORWARDED_OPS_METHOD, isKvOp, KvOp, KvOpResult } from './kv-ops';
 
 /**
  * Runs operations that another node routed here because this node is their
  * key's preferred proposer. They run on this node's proposer and are never
- * routed again, so a disagreement about routing cannot make a loop.
+ * routed again, so a disagreement about routing cannot make a loop. Peers
+ * normally send them on the peer channel as method `kv/ops`.
  */
 @Controller(`${PEER_API_PREFIX}/kv`)
 @UseGuards(ClusterSecretGuard)
-export class ForwardedOpsController {
-  constructor(private readonly executor: KvExecutor) {}
+export class ForwardedOpsController implements OnModuleInit {
+  constructor(
+    private readonly executor: KvExecutor,
+    private readonly channels: PeerChannels,
+  ) {}
 
-  @Post('ops')
+  onModuleInit(): void {
+    this.channels.handle(FORWARDED_OPS_METHOD, (body) => this.ops(body));
+  }
+
+  @Post('ops') // = FORWARDED_OPS_METHOD under the peer API
   @HttpCode(HttpStatus.OK)
   async ops(@Body() body: unknown): Promise<{ results: KvOpResult[] }> {
     const { ops, timeoutMs } = parse(body);

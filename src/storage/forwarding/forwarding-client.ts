@@ -1,11 +1,10 @@
 import { PeerConfig } from '../../config/peers';
 import { BATCH_LINGER_MS, CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-coalescer';
-import { CLUSTER_AUTH_SCHEME } from '../../replication/peer-api/cluster-secret.guard';
-import { PEER_API_PREFIX } from '../../replication/peer-api/peer.controller';
-import { PeerCallError, PeerHttpClient } from '../../replication/peer-api/peer-http-client';
-import { KvOp, KvOpResult } from './kv-ops';
+import { PeerCallError } from '../../replication/peer-api/peer-call-error';
+import { PeerChannel } from '../../replication/peer-api/peer-channel';
+import { FORWARDED_OPS_METHOD, KvOp, KvOpResult } from './kv-ops';
 
-/** The operation never reached the peer (connection refused): running it elsewhere cannot apply it twice. */
+/** The operation never reached the peer (or the peer turned it away unread): running it elsewhere cannot apply it twice. */
 export class NotDeliveredError extends Error {}
 
 interface KeyedResult {
@@ -19,17 +18,12 @@ interface KeyedResult {
  * request, which also lets the receiving proposer batch their rounds.
  */
 export class ForwardingClient {
-  private readonly url: URL;
-  private readonly headers: Record<string, string>;
   private readonly ops: CallCoalescer<KvOp, KeyedResult>;
 
   constructor(
     readonly peer: PeerConfig,
-    clusterSecret: string,
-    private readonly http: PeerHttpClient,
+    private readonly channel: PeerChannel,
   ) {
-    this.url = new URL(`${peer.url}/${PEER_API_PREFIX}/kv/ops`);
-    this.headers = { authorization: `${CLUSTER_AUTH_SCHEME} ${clusterSecret}` };
     this.ops = new CallCoalescer(
       'forwarded operation',
       { maxBatchSize: 500, maxInFlight: 2, schedule: scheduleOnImmediate, lingerMs: BATCH_LINGER_MS, target: peer.id },
@@ -44,14 +38,16 @@ export class ForwardingClient {
     return reply!.result;
   }
 
-  /** Not idempotent: a write resent after the peer read it could apply twice, so only a never-written request is resent. */
+  /** Not idempotent: a write resent after the peer read it could apply twice, so it is never resent. */
   private async send(ops: KvOp[], timeoutMs: number): Promise<KeyedResult[]> {
     let reply: { results?: KvOpResult[] };
     try {
       // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
-      reply = await this.http.post(this.url, this.headers, { ops, timeoutMs: Math.max(1, timeoutMs - 50) }, timeoutMs);
+      reply = await this.channel.call(FORWARDED_OPS_METHOD, { ops, timeoutMs: Math.max(1, timeoutMs - 50) }, timeoutMs, {
+        idempotent: false,
+      });
     } catch (error) {
-      // Only a refused connection proves the request was never received.
+      // Only a refused connection, or a peer's explicit "unread", proves the request was never acted on.
       if (error instanceof PeerCallError && error.failure === 'refused') throw new NotDeliveredError(`peer ${this.peer.id}: ${error.message}`);
       throw error;
     }

@@ -73,3 +73,6 @@ function isCondition(value: unknown): value is EntityTagCondition | undefined {
   const versions = (list: unknown) => Array.isArray(list) && list.every((v) => Number.isSafeInteger(v));
   return condition.any === false && versions(condition.strong) && versions(condition.weak);
 }
+
+/** The peer API path under /internal/v1 (and the peer channel's method) of forwarded operations. */
+export const FORWARDED_OPS_METHOD = 'kv/ops';

@@ -1,0 +1,37 @@
+import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
+import { AcceptorClient } from '../core/transport';
+import { PeerChannel } from './peer-channel';
+
+type AcceptorCall = 'prepare' | 'accept' | 'peek';
+
+/**
+ * Reaches a peer's acceptor over the peer channel. Any failure (timeout,
+ * refused connection, error status) rejects: to the proposer that means "no
+ * answer", never "rejected".
+ */
+export class PeerAcceptorClient implements AcceptorClient {
+  constructor(
+    readonly nodeId: string,
+    private readonly channel: PeerChannel,
+  ) {}
+
+  async prepare(requests: readonly PrepareRequest[], timeoutMs: number): Promise<PrepareReply[]> {
+    return this.call<PrepareReply>('prepare', { requests }, timeoutMs);
+  }
+
+  async accept(requests: readonly AcceptRequest[], timeoutMs: number): Promise<AcceptReply[]> {
+    return this.call<AcceptReply>('accept', { requests }, timeoutMs);
+  }
+
+  async peek(keys: readonly string[], timeoutMs: number): Promise<PeekReply[]> {
+    return this.call<PeekReply>('peek', { keys }, timeoutMs);
+  }
+
+  /** Acceptor calls are safe to repeat (the same ballot means the same answer). */
+  private async call<Reply>(method: AcceptorCall, body: unknown, timeoutMs: number): Promise<Reply[]> {
+    const reply = await this.channel.call<{ replies?: Reply[] }>(method, body, Math.floor(timeoutMs), { idempotent: true });
+    const replies = reply?.replies;
+    if (!Array.isArray(replies)) throw new Error(`peer ${this.nodeId}: reply without a replies list`);
+    return replies;
+  }
+}
