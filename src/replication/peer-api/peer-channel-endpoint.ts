@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CHANNEL_PROTOCOL, ErrorFrameBody, FrameReader, RequestFrame } from './peer-channel-frames';
+import { CHANNEL_PROTOCOL, ErrorFrameBody, FrameReader, FrameWriter, RequestFrame } from './peer-channel-frames';
 
 /** Answers one method's requests; what it throws becomes an error frame. */
 export type ChannelHandler = (body: unknown) => Promise<unknown>;
@@ -80,9 +80,10 @@ export class PeerChannelEndpoint {
     socket.on('close', () => this.sockets.delete(socket));
     (socket as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
     const reader = new FrameReader(this.options.maxFrameChars);
+    const writer = new FrameWriter(socket);
     const onBytes = (bytes: Buffer): void => {
       try {
-        reader.push(bytes, (frame) => this.run(socket, JSON.parse(frame) as RequestFrame));
+        reader.push(bytes, (frame) => this.run(socket, writer, JSON.parse(frame) as RequestFrame));
       } catch {
         socket.destroy(); // a broken stream cannot be resynchronised; the peer reconnects
       }
@@ -91,12 +92,12 @@ export class PeerChannelEndpoint {
     socket.on('data', onBytes);
   }
 
-  private run(socket: Duplex, frame: RequestFrame): void {
+  private run(socket: Duplex, writer: FrameWriter, frame: RequestFrame): void {
     if (typeof frame !== 'object' || frame === null || !Number.isSafeInteger(frame.i) || typeof frame.m !== 'string') {
       throw new Error('not a request frame');
     }
     const reply = (payload: object): void => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify({ i: frame.i, ...payload })}\n`);
+      if (!socket.destroyed) writer.write(`${JSON.stringify({ i: frame.i, ...payload })}\n`);
     };
     if (this.draining) return reply({ e: errorBody(503, 'this node is shutting down', true) });
     const handler = this.handlers.get(frame.m);

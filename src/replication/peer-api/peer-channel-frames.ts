@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
@@ -59,5 +60,28 @@ export class FrameReader {
     }
     if (data.length > this.maxFrameChars) throw new Error(`frame longer than ${this.maxFrameChars} characters`);
     this.partial = data;
+  }
+}
+
+/**
+ * Writes frames so that those written in the same turn of the event loop
+ * (the replies one statement answers, a proposer's accepts and forwarded
+ * operations leaving together) leave in one system call, not one each.
+ */
+export class FrameWriter {
+  private corked = false;
+
+  constructor(private readonly stream: Writable) {}
+
+  write(frame: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.stream.uncork();
+      });
+    }
+    this.stream.write(frame);
   }
 }

@@ -2,7 +2,7 @@ import { ClientRequest, IncomingMessage, request as httpRequest } from 'node:htt
 import { request as httpsRequest } from 'node:https';
 import { Socket } from 'node:net';
 import { PeerCallError } from './peer-call-error';
-import { CHANNEL_PATH_SUFFIX, CHANNEL_PROTOCOL, FrameReader, ReplyFrame } from './peer-channel-frames';
+import { CHANNEL_PATH_SUFFIX, CHANNEL_PROTOCOL, FrameReader, FrameWriter, ReplyFrame } from './peer-channel-frames';
 
 /** How long opening the channel (TCP connect and the upgrade handshake) may take. */
 export const CHANNEL_OPEN_TIMEOUT_MS = 2_000;
@@ -17,6 +17,7 @@ interface Pending {
 
 interface OpenChannel {
   readonly socket: Socket;
+  readonly writer: FrameWriter;
   readonly pending: Map<number, Pending>;
   /** Reads from the peer so far: unchanged since a call was written means silence since. */
   reads: number;
@@ -94,7 +95,7 @@ export class PeerChannel {
         if (channel.reads === readsBefore) this.drop(channel, 'no reply, connection dropped');
       }, Math.max(1, deadline - sentAt));
       channel.pending.set(id, { resolve, reject, timer });
-      channel.socket.write(frame(id));
+      channel.writer.write(frame(id));
     });
   }
 
@@ -150,7 +151,7 @@ export class PeerChannel {
   }
 
   private attach(socket: Socket, head: Buffer): OpenChannel {
-    const channel: OpenChannel = { socket, pending: new Map(), reads: 0 };
+    const channel: OpenChannel = { socket, writer: new FrameWriter(socket), pending: new Map(), reads: 0 };
     this.channel = channel;
     socket.setTimeout(0);
     socket.setNoDelay(true);
