@@ -76,7 +76,7 @@ describe('three-node cluster', () => {
     for (const authorization of ['', `Bearer ${TEST_CLUSTER_SECRET}x`]) {
       const channel = new PeerChannel({ url: cluster.url('n2'), apiPrefix: 'internal/v1', authorization, maxFrameChars: 1 << 20 });
       try {
-        await expect(channel.call('accept', forged, 2000, { idempotent: true })).rejects.toMatchObject({ failure: 'status', status: 401 });
+        await expect(channel.call('accept', forged, 2000, { idempotent: true })).rejects.toMatchObject({ failure: 'refused', status: 401 });
       } finally {
         channel.close();
       }

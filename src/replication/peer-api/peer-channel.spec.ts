@@ -94,13 +94,13 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
     expect(served.upgrades()).toBe(1);
   });
 
-  it('is refused with 401 and the error shape without the cluster secret, and nothing runs', async () => {
+  it('is refused (never delivered) with 401 and the error shape without the cluster secret, and nothing runs', async () => {
     let ran = false;
     served.endpoint.handle('echo', async () => (ran = true));
     const intruder = channelTo(served.url, 'Bearer wrong');
     try {
       const error = await failureOf(intruder.call('echo', {}, 2000, once));
-      expect(error).toMatchObject({ failure: 'status', status: 401 });
+      expect(error).toMatchObject({ failure: 'refused', status: 401 });
       expect(error.message).toContain('"statusCode":401');
       expect(ran).toBe(false);
     } finally {
@@ -169,7 +169,7 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
     expect(runs).toBe(1);
   });
 
-  it('on close, finishes the calls it is answering and turns new ones away unread (`refused`)', async () => {
+  it('on close, finishes the calls it is answering and turns new ones and new channels away unread (`refused`)', async () => {
     let release!: () => void;
     served.endpoint.handle('slow', () => new Promise((resolve) => (release = () => resolve({ done: true }))));
     served.endpoint.handle('echo', async (body) => body);
@@ -177,6 +177,12 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
     await sleep(50);
     const closing = served.endpoint.close(2000);
     expect(await failureOf(channel.call('echo', {}, 2000, once))).toMatchObject({ failure: 'refused', status: 503 });
+    const latecomer = channelTo(served.url);
+    try {
+      expect(await failureOf(latecomer.call('echo', {}, 2000, once))).toMatchObject({ failure: 'refused', status: 503 });
+    } finally {
+      latecomer.close();
+    }
     release();
     expect(await slow).toEqual({ done: true });
     await closing;

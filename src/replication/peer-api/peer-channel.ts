@@ -132,10 +132,12 @@ export class PeerChannel {
         const failure = error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ETIMEDOUT' ? 'timeout' : 'network';
         reject(new PeerCallError(`${this.target}: ${error.message}`, failure, error.code));
       });
+      // Frames go only on an open channel: a peer that answers the upgrade with
+      // an error (401, or 503 while it shuts down) has seen none of this call.
       request.on('response', (response: IncomingMessage) => {
         const status = response.statusCode ?? 0;
         readSnippet(response).then((text) => {
-          reject(new PeerCallError(`${this.target}: channel refused, HTTP ${status} ${text}`, 'status', undefined, status));
+          reject(new PeerCallError(`${this.target}: channel refused, HTTP ${status} ${text}`, 'refused', undefined, status));
         });
       });
       request.on('upgrade', (_response: IncomingMessage, socket: Socket, head: Buffer) => {

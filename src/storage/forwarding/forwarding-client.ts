@@ -47,7 +47,7 @@ export class ForwardingClient {
         idempotent: false,
       });
     } catch (error) {
-      // Only a refused connection, or a peer's explicit "unread", proves the request was never acted on.
+      // Only a refused connection or channel, or a peer's explicit "unread", proves the request was never acted on.
       if (error instanceof PeerCallError && error.failure === 'refused') throw new NotDeliveredError(`peer ${this.peer.id}: ${error.message}`);
       throw error;
     }
