@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CHANNEL_PROTOCOL, ErrorFrameBody, FrameReader, FrameWriter, RequestFrame } from './peer-channel-frames';
+import { CHANNEL_PROTOCOL, ErrorFrameBody, FrameWriter, readFrames, RequestFrame } from './peer-channel-frames';
 
 /** Answers one method's requests; what it throws becomes an error frame. */
 export type ChannelHandler = (body: unknown) => Promise<unknown>;
@@ -79,17 +79,14 @@ export class PeerChannelEndpoint {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     (socket as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
-    const reader = new FrameReader(this.options.maxFrameChars);
     const writer = new FrameWriter(socket);
-    const onBytes = (bytes: Buffer): void => {
-      try {
-        reader.push(bytes, (frame) => this.run(socket, writer, JSON.parse(frame) as RequestFrame));
-      } catch {
-        socket.destroy(); // a broken stream cannot be resynchronised; the peer reconnects
-      }
-    };
-    if (head.length > 0) onBytes(head);
-    socket.on('data', onBytes);
+    readFrames<RequestFrame>(
+      socket,
+      head,
+      this.options.maxFrameChars,
+      (frame) => this.run(socket, writer, frame),
+      () => socket.destroy(), // the peer reconnects
+    );
   }
 
   private run(socket: Duplex, writer: FrameWriter, frame: RequestFrame): void {

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
@@ -42,7 +42,7 @@ export interface ReplyFrame {
  * is a protocol violation: `push` throws and the caller drops the channel,
  * so a peer cannot make this node buffer without bound.
  */
-export class FrameReader {
+class FrameReader {
   private readonly decoder = new StringDecoder('utf8');
   private partial = '';
 
@@ -61,6 +61,31 @@ export class FrameReader {
     if (data.length > this.maxFrameChars) throw new Error(`frame longer than ${this.maxFrameChars} characters`);
     this.partial = data;
   }
+}
+
+/**
+ * Hands every frame the stream brings, parsed, to `onFrame`, starting with
+ * `head` (bytes read past the upgrade handshake). A malformed or oversized
+ * frame, or one `onFrame` rejects by throwing, goes to `onViolation`
+ * instead: a broken stream cannot be resynchronised, so callers drop it.
+ */
+export function readFrames<Frame>(
+  stream: Readable,
+  head: Buffer,
+  maxFrameChars: number,
+  onFrame: (frame: Frame) => void,
+  onViolation: (error: Error) => void,
+): void {
+  const reader = new FrameReader(maxFrameChars);
+  const onBytes = (bytes: Buffer): void => {
+    try {
+      reader.push(bytes, (frame) => onFrame(JSON.parse(frame) as Frame));
+    } catch (error) {
+      onViolation(error as Error);
+    }
+  };
+  if (head.length > 0) onBytes(head);
+  stream.on('data', onBytes);
 }
 
 /**

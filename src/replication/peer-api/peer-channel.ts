@@ -2,7 +2,7 @@ import { ClientRequest, IncomingMessage, request as httpRequest } from 'node:htt
 import { request as httpsRequest } from 'node:https';
 import { Socket } from 'node:net';
 import { PeerCallError } from './peer-call-error';
-import { CHANNEL_PATH_SUFFIX, CHANNEL_PROTOCOL, FrameReader, FrameWriter, ReplyFrame } from './peer-channel-frames';
+import { CHANNEL_PATH_SUFFIX, CHANNEL_PROTOCOL, FrameWriter, readFrames, ReplyFrame } from './peer-channel-frames';
 
 /** How long opening the channel (TCP connect and the upgrade handshake) may take. */
 export const CHANNEL_OPEN_TIMEOUT_MS = 2_000;
@@ -158,17 +158,15 @@ export class PeerChannel {
     socket.setTimeout(0);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
-    const reader = new FrameReader(this.options.maxFrameChars);
-    const onBytes = (bytes: Buffer): void => {
-      channel.reads += 1;
-      try {
-        reader.push(bytes, (frame) => this.settle(channel, JSON.parse(frame) as ReplyFrame));
-      } catch (error) {
-        this.drop(channel, `bad frame from the peer (${(error as Error).message})`);
-      }
-    };
-    if (head.length > 0) onBytes(head);
-    socket.on('data', onBytes);
+    socket.on('data', () => (channel.reads += 1));
+    if (head.length > 0) channel.reads += 1;
+    readFrames<ReplyFrame>(
+      socket,
+      head,
+      this.options.maxFrameChars,
+      (reply) => this.settle(channel, reply),
+      (error) => this.drop(channel, `bad frame from the peer (${error.message})`),
+    );
     socket.on('error', (error) => this.drop(channel, error.message));
     socket.on('close', () => this.drop(channel, 'connection closed'));
     return channel;
