@@ -12,8 +12,8 @@ import Fastify from 'fastify';
 import { Agent, createServer, request } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { PeerChannel } from '../src/replication/peer-api/peer-channel';
-import { PeerChannelEndpoint } from '../src/replication/peer-api/peer-channel-endpoint';
+import { PeerChannel } from '../src/peer-transport/peer-channel';
+import { PeerChannelEndpoint } from '../src/peer-transport/peer-channel-endpoint';
 import { median } from './stats';
 
 const AUTH = 'Bearer bench-secret';

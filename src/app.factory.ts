@@ -2,7 +2,7 @@ import { LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureHttpPipeline, createHttpAdapter } from './common/http-pipeline';
+import { configureHttpPipeline, createHttpAdapter } from './http/http-pipeline';
 import { AppConfig, LogLevel } from './config/app-config';
 
 const LEVELS_UP_TO: Record<LogLevel, NestLogLevel[]> = {

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { NODE_ID_PATTERN, NODE_ID_RULE } from '../common/node-id';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -19,7 +20,7 @@ export class Environment {
   @IsOptional() @IsString()
   HOST?: string;
 
-  @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'NODE_ID must be 1-64 characters of A-Z, a-z, 0-9, _ or -' })
+  @IsOptional() @Matches(NODE_ID_PATTERN, { message: `NODE_ID must be ${NODE_ID_RULE}` })
   NODE_ID?: string;
 
   @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })

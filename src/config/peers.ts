@@ -1,4 +1,4 @@
-import { isValidNodeId } from '../replication/core/ballot';
+import { isValidNodeId, NODE_ID_RULE } from '../common/node-id';
 
 export interface PeerConfig {
   readonly id: string;
@@ -17,7 +17,7 @@ export function parsePeers(input: { peers?: string; replicaNodes?: string; selfI
 
   const ids = new Set<string>();
   for (const peer of peers) {
-    if (!isValidNodeId(peer.id)) throw new Error(`PEERS: peer id ${JSON.stringify(peer.id)} must be 1-64 characters of A-Z, a-z, 0-9, _ or -`);
+    if (!isValidNodeId(peer.id)) throw new Error(`PEERS: peer id ${JSON.stringify(peer.id)} must be ${NODE_ID_RULE}`);
     if (peer.id === input.selfId) throw new Error(`PEERS: lists this node itself (${peer.id}); list only the other nodes`);
     if (ids.has(peer.id)) throw new Error(`PEERS: peer id ${peer.id} appears twice`);
     ids.add(peer.id);

@@ -4,19 +4,20 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { NodeMetaRepository } from '../storage/persistence/node-meta.repository';
-import { PersistenceModule } from '../storage/persistence/persistence.module';
+import { PersistenceModule } from './persistence/persistence.module';
 import { AcceptorStore } from './core/acceptor-store';
 import { BallotClock } from './core/ballot';
-import { BATCH_LINGER_MS } from './core/call-coalescer';
+import { BATCH_LINGER_MS } from '../common/call-coalescer';
 import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
+import { NodeMeta } from './core/node-meta';
 import { Proposer } from './core/proposer';
 import { AcceptorClient } from './core/transport';
 import { PeerAcceptorClient } from './peer-api/peer-acceptor-client';
-import { PeerChannels } from './peer-api/peer-channels';
+import { PeerChannels } from '../peer-transport/peer-channels';
+import { PeerTransportModule } from '../peer-transport/peer-transport.module';
 import { PeerController } from './peer-api/peer.controller';
-import { PEER_AGENT_IDLE_MS } from './peer-api/stale-connection';
+import { PEER_AGENT_IDLE_MS } from '../peer-transport/stale-connection';
 import { AcceptorGate } from './recovery/acceptor-gate';
 import { CatchUpService, PEER_SCANNERS, UNGATED_ACCEPTOR_STORE } from './recovery/catch-up.service';
 import { GatedAcceptorStore } from './recovery/gated-acceptor-store';
@@ -30,6 +31,7 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
 @Module({
   imports: [
     PersistenceModule,
+    PeerTransportModule,
     HttpModule.register({
       // Health probes and catch-up scans (the calls of every write go through PeerChannels).
       // Keep-alive: a new TCP connection per probe would cost more than the probe itself.
@@ -44,7 +46,6 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
   ],
   controllers: [PeerController],
   providers: [
-    PeerChannels,
     AcceptorGate,
     { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
     {
@@ -56,8 +57,8 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     },
     {
       provide: BallotClock,
-      inject: [APP_CONFIG, NodeMetaRepository],
-      useFactory: async (config: AppConfig, meta: NodeMetaRepository) => new BallotClock(config.nodeId, await meta.nextBoot()),
+      inject: [APP_CONFIG, NodeMeta],
+      useFactory: async (config: AppConfig, meta: NodeMeta) => new BallotClock(config.nodeId, await meta.nextBoot()),
     },
     {
       provide: ACCEPTORS,
@@ -89,6 +90,6 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     },
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, PeerChannels],
+  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule],
 })
 export class ReplicationModule {}

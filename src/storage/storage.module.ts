@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { PeerChannels } from '../replication/peer-api/peer-channels';
+import { PeerChannels } from '../peer-transport/peer-channels';
+import { PeerTransportModule } from '../peer-transport/peer-transport.module';
 import { ReplicationModule } from '../replication/replication.module';
 import { ForwardedOpsController } from './forwarding/forwarded-ops.controller';
 import { ForwardingClient } from './forwarding/forwarding-client';
@@ -11,7 +12,7 @@ import { FORWARDING_CLIENTS, KvService } from './kv.service';
 import { RequestLimits } from './request-limits';
 
 @Module({
-  imports: [ReplicationModule],
+  imports: [ReplicationModule, PeerTransportModule],
   controllers: [KvController, ForwardedOpsController],
   providers: [
     KvExecutor,

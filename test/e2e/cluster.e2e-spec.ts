@@ -1,4 +1,4 @@
-import { PeerChannel } from '../../src/replication/peer-api/peer-channel';
+import { PeerChannel } from '../../src/peer-transport/peer-channel';
 import { queryDatabase } from '../support/database';
 import { expectErrorBody, http, kvPath } from '../support/http';
 import { TEST_CLUSTER_SECRET, TestCluster } from '../support/cluster';

@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { describeAcceptorStoreRules } from '../../src/replication/core/acceptor-store.conformance';
+import { describeAcceptorStoreRules } from '../../src/replication/core/testing/acceptor-store.conformance';
 import { encodeBallot } from '../../src/replication/core/ballot';
-import { PgAcceptorStore } from '../../src/storage/persistence/pg-acceptor-store';
+import { PgAcceptorStore } from '../../src/replication/persistence/pg-acceptor-store';
 import { createTestDatabase, TestDatabase } from '../support/database';
 
 /** The PostgreSQL acceptor against a real server, with the real migrations. */

@@ -1,3 +1,5 @@
+import { isValidNodeId } from '../../common/node-id';
+
 /**
  * A ballot is (counter, boot, nodeId), compared in that order.
  *
@@ -14,16 +16,11 @@ export const ZERO_BALLOT: Ballot = '';
 
 const COUNTER_WIDTH = 14; // 56 bits of hex, more than Number.MAX_SAFE_INTEGER needs
 const BOOT_WIDTH = 8;
-const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface BallotParts {
   counter: number;
   boot: number;
   nodeId: string;
-}
-
-export function isValidNodeId(nodeId: string): boolean {
-  return NODE_ID_PATTERN.test(nodeId);
 }
 
 export function encodeBallot({ counter, boot, nodeId }: BallotParts): Ballot {

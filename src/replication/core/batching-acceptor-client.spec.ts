@@ -2,10 +2,10 @@ import { BatchingAcceptorClient } from './batching-acceptor-client';
 import { encodeBallot } from './ballot';
 import { ProtocolViolationError } from './errors';
 import { LocalAcceptorClient } from './local-acceptor-client';
-import { MemoryAcceptorStore } from './memory-acceptor-store';
+import { MemoryAcceptorStore } from './testing/memory-acceptor-store';
 import { PrepareReply, PrepareRequest } from './messages';
 import { AcceptorClient } from './transport';
-import { protocolFakeTimers } from './test-support';
+import { protocolFakeTimers } from './testing/test-support';
 import { CallTimeoutError } from './with-timeout';
 
 const ballot = encodeBallot({ counter: 1, boot: 0, nodeId: 'p' });

@@ -1,4 +1,4 @@
-import { CallCoalescer, scheduleOnImmediate } from './call-coalescer';
+import { CallCoalescer, scheduleOnImmediate } from '../../common/call-coalescer';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 import { AcceptorClient } from './transport';
 

@@ -1,5 +1,5 @@
 import { AcceptorStore } from './acceptor-store';
-import { CallCoalescer, scheduleOnImmediate } from './call-coalescer';
+import { CallCoalescer, scheduleOnImmediate } from '../../common/call-coalescer';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 
 /**

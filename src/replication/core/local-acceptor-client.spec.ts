@@ -1,8 +1,8 @@
 import { AcceptorStore } from './acceptor-store';
 import { encodeBallot } from './ballot';
 import { LocalAcceptorClient } from './local-acceptor-client';
-import { MemoryAcceptorStore } from './memory-acceptor-store';
-import { protocolFakeTimers } from './test-support';
+import { MemoryAcceptorStore } from './testing/memory-acceptor-store';
+import { protocolFakeTimers } from './testing/test-support';
 import { CallTimeoutError } from './with-timeout';
 
 describe('LocalAcceptorClient', () => {

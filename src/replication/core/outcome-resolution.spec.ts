@@ -1,12 +1,12 @@
 import { Ballot, decodeBallot, encodeBallot } from './ballot';
 import { ChangeFn, VersionRuleError } from './change';
 import { ReplicationError, isReplicationError } from './errors';
-import { InMemoryNetwork } from './in-memory-network';
+import { InMemoryNetwork } from './testing/in-memory-network';
 import { AcceptRequest } from './messages';
 import { Proposer } from './proposer';
 import { RegisterState } from './register';
-import { SeededRandom } from './seeded-random';
-import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers } from './test-support';
+import { SeededRandom } from './testing/seeded-random';
+import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers } from './testing/test-support';
 import { AcceptorClient } from './transport';
 
 /**

@@ -1,10 +1,10 @@
 import { BallotClock, encodeBallot } from './ballot';
 import { ChangeFn } from './change';
 import { ReplicationError, isReplicationError } from './errors';
-import { InMemoryNetwork } from './in-memory-network';
+import { InMemoryNetwork } from './testing/in-memory-network';
 import { Proposer } from './proposer';
 import { ABSENT, RegisterState } from './register';
-import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers, put } from './test-support';
+import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers, put } from './testing/test-support';
 import { AcceptorClient } from './transport';
 
 const LONG = 10_000;

@@ -1,8 +1,8 @@
 import { isReplicationError } from './errors';
-import { InMemoryNetwork, NetworkFaults } from './in-memory-network';
+import { InMemoryNetwork, NetworkFaults } from './testing/in-memory-network';
 import { Proposer } from './proposer';
-import { SeededRandom } from './seeded-random';
-import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers } from './test-support';
+import { SeededRandom } from './testing/seeded-random';
+import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers } from './testing/test-support';
 
 /**
  * Randomized, seeded simulation: several proposers increment and read

@@ -1,6 +1,6 @@
 import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
 import { AcceptorClient } from '../core/transport';
-import { PeerChannel } from './peer-channel';
+import { PeerChannel } from '../../peer-transport/peer-channel';
 
 type AcceptorCall = 'prepare' | 'accept' | 'peek';
 

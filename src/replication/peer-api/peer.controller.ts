@@ -5,9 +5,9 @@ import { RegisterScanner } from '../recovery/register-scanner';
 import { VOTING_ACCEPTOR } from '../tokens';
 import { AcceptorStore } from '../core/acceptor-store';
 import { AcceptReply, PeekReply, PrepareReply } from '../core/messages';
-import { ClusterSecretGuard } from './cluster-secret.guard';
-import { PEER_API_PREFIX } from './peer-api-prefix';
-import { PeerChannels } from './peer-channels';
+import { ClusterSecretGuard } from '../../peer-transport/cluster-secret.guard';
+import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
+import { PeerChannels } from '../../peer-transport/peer-channels';
 import { parseAcceptBody, parsePeekBody, parsePrepareBody, parseScanBody } from './peer-messages';
 
 /**

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/app-config';
-import { NodeMetaRepository } from '../../storage/persistence/node-meta.repository';
+import { NodeMeta } from '../core/node-meta';
 import { encodeBallot } from '../core/ballot';
-import { MemoryAcceptorStore } from '../core/memory-acceptor-store';
+import { MemoryAcceptorStore } from '../core/testing/memory-acceptor-store';
 import { AcceptorGate } from './acceptor-gate';
 import { CatchUpService } from './catch-up.service';
 import { PeerScanClient, ScanPage } from './peer-scan-client';
@@ -34,7 +34,7 @@ function service(peers: PeerScanClient[], store: MemoryAcceptorStore) {
     CLUSTER_SECRET: 'sixteen-characters!',
     REQUEST_TIMEOUT_MS: '100',
   });
-  const meta = { incarnation: async () => 'fresh', get: async () => undefined, set: async () => undefined } as unknown as NodeMetaRepository;
+  const meta = new FreshDatabaseMeta();
   const gate = new AcceptorGate();
   return { gate, catchUp: new CatchUpService(config, meta, gate, store, peers) };
 }
@@ -68,3 +68,14 @@ describe('CatchUpService.catchUpOnce', () => {
     expect(await run(service([peer('n2', { voting: true, rows: [row('y', 1, 1)] }), empty], store).catchUp)).toBe(1);
   });
 });
+
+/** A database that was just created: it has never voted, so the node must catch up. */
+class FreshDatabaseMeta extends NodeMeta {
+  private caughtUp?: string;
+  nextBoot = async (): Promise<number> => 1;
+  incarnation = async (): Promise<string> => 'fresh';
+  hasCaughtUp = async (incarnation: string): Promise<boolean> => this.caughtUp === incarnation;
+  markCaughtUp = async (incarnation: string): Promise<void> => {
+    this.caughtUp = incarnation;
+  };
+}

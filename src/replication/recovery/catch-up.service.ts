@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { NodeMetaRepository } from '../../storage/persistence/node-meta.repository';
 import { AcceptorStore } from '../core/acceptor-store';
 import { maxBallot, ZERO_BALLOT } from '../core/ballot';
+import { NodeMeta } from '../core/node-meta';
 import { AcceptorGate } from './acceptor-gate';
 import { PeerScanClient } from './peer-scan-client';
 import { ScannedRegister } from './register-scanner';
@@ -36,7 +36,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly meta: NodeMetaRepository,
+    private readonly meta: NodeMeta,
     private readonly gate: AcceptorGate,
     @Inject(UNGATED_ACCEPTOR_STORE) private readonly store: AcceptorStore,
     @Inject(PEER_SCANNERS) private readonly peers: PeerScanClient[],
@@ -44,8 +44,8 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     const incarnation = await this.meta.incarnation();
-    if (this.peers.length === 0 || (await this.meta.get('caught_up')) === incarnation) {
-      await this.meta.set('caught_up', incarnation);
+    if (this.peers.length === 0 || (await this.meta.hasCaughtUp(incarnation))) {
+      await this.meta.markCaughtUp(incarnation);
       this.gate.open();
       return;
     }
@@ -85,7 +85,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
           await this.pause();
           continue;
         }
-        await this.meta.set('caught_up', incarnation);
+        await this.meta.markCaughtUp(incarnation);
         this.gate.open();
         this.logger.warn(`caught up (${copied} registers copied from ${this.sourcesNeeded()} peers); this node's acceptor votes now`);
         return;

@@ -1,7 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { PeerConfig } from '../../config/peers';
-import { CLUSTER_AUTH_SCHEME } from '../peer-api/cluster-secret.guard';
-import { PEER_API_PREFIX } from '../peer-api/peer-api-prefix';
+import { CLUSTER_AUTH_SCHEME } from '../../peer-transport/cluster-secret.guard';
+import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
 import { ScannedRegister } from './register-scanner';
 
 export interface ScanPage {

@@ -3,8 +3,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { PeerConfig } from '../../config/peers';
-import { CLUSTER_AUTH_SCHEME } from '../peer-api/cluster-secret.guard';
-import { PEER_API_PREFIX } from '../peer-api/peer-api-prefix';
+import { CLUSTER_AUTH_SCHEME } from '../../peer-transport/cluster-secret.guard';
+import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
 
 export interface PeerStatus {
   readonly id: string;

@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, HttpCode, HttpStatus, OnModuleInit, Post, UseGuards } from '@nestjs/common';
-import { ClusterSecretGuard } from '../../replication/peer-api/cluster-secret.guard';
-import { PEER_API_PREFIX } from '../../replication/peer-api/peer-api-prefix';
-import { PeerChannels } from '../../replication/peer-api/peer-channels';
+import { ClusterSecretGuard } from '../../peer-transport/cluster-secret.guard';
+import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
+import { PeerChannels } from '../../peer-transport/peer-channels';
 import { KvExecutor } from '../kv-executor';
 import { encodeError, FORWARDED_OPS_METHOD, isKvOp, KvOp, KvOpResult } from './kv-ops';
 

@@ -1,7 +1,7 @@
 import { PeerConfig } from '../../config/peers';
-import { BATCH_LINGER_MS, CallCoalescer, scheduleOnImmediate } from '../../replication/core/call-coalescer';
-import { PeerCallError } from '../../replication/peer-api/peer-call-error';
-import { PeerChannel } from '../../replication/peer-api/peer-channel';
+import { BATCH_LINGER_MS, CallCoalescer, scheduleOnImmediate } from '../../common/call-coalescer';
+import { PeerCallError } from '../../peer-transport/peer-call-error';
+import { PeerChannel } from '../../peer-transport/peer-channel';
 import { FORWARDED_OPS_METHOD, KvOp, KvOpResult } from './kv-ops';
 
 /** The operation never reached the peer (or the peer turned it away unread): running it elsewhere cannot apply it twice. */

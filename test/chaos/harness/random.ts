@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../../src/replication/core/seeded-random';
+import { SeededRandom } from '../../../src/replication/core/testing/seeded-random';
 
 /**
  * The protocol simulation's seeded PRNG (mulberry32), plus what the nemesis

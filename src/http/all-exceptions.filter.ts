@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { body, describeKnownError } from './error-body';
+import { body, describeKnownError } from '../common/error-body';
 
 /**
  * Maps every error to the one JSON error shape. Unexpected errors become a 500

@@ -1,7 +1,7 @@
-import { AcceptorStore } from './acceptor-store';
-import { Ballot, ZERO_BALLOT, maxBallot } from './ballot';
-import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
-import { ABSENT, RegisterState } from './register';
+import { AcceptorStore } from '../acceptor-store';
+import { Ballot, ZERO_BALLOT, maxBallot } from '../ballot';
+import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from '../messages';
+import { ABSENT, RegisterState } from '../register';
 
 /** What an acceptor durably keeps for one key. */
 export interface AcceptorSlot {

@@ -1,9 +1,9 @@
-import { AcceptorStore } from './acceptor-store';
+import { AcceptorStore } from '../acceptor-store';
 import { MemoryAcceptorStore } from './memory-acceptor-store';
-import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
+import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from '../messages';
 import { SeededRandom } from './seeded-random';
-import { AcceptorClient } from './transport';
-import { withTimeout } from './with-timeout';
+import { AcceptorClient } from '../transport';
+import { withTimeout } from '../with-timeout';
 
 /**
  * Test support: a network between proposers and MemoryAcceptorStores that

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
-import { AcceptorStore } from '../../replication/core/acceptor-store';
-import { Ballot, ZERO_BALLOT } from '../../replication/core/ballot';
-import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../../replication/core/messages';
-import { ABSENT, RegisterState } from '../../replication/core/register';
-import { RegisterScanner, ScannedRegister } from '../../replication/recovery/register-scanner';
+import { AcceptorStore } from '../core/acceptor-store';
+import { Ballot, ZERO_BALLOT } from '../core/ballot';
+import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
+import { ABSENT, RegisterState } from '../core/register';
+import { RegisterScanner, ScannedRegister } from '../recovery/register-scanner';
 import { withDeadlockRetry } from './deadlock-retry';
 
 interface StateRow {

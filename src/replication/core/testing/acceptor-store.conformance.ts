@@ -1,6 +1,6 @@
-import { AcceptorStore } from './acceptor-store';
-import { encodeBallot } from './ballot';
-import { ABSENT, RegisterState } from './register';
+import { AcceptorStore } from '../acceptor-store';
+import { encodeBallot } from '../ballot';
+import { ABSENT, RegisterState } from '../register';
 
 /**
  * The acceptor rules, checked through the AcceptorStore interface alone, so

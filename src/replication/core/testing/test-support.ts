@@ -1,9 +1,9 @@
-import { BallotClock } from './ballot';
-import { ChangeFn } from './change';
+import { BallotClock } from '../ballot';
+import { ChangeFn } from '../change';
 import { InMemoryNetwork, NetworkFaults } from './in-memory-network';
-import { Proposer, ProposerOptions } from './proposer';
-import { RegisterState } from './register';
-import { AcceptorClient } from './transport';
+import { Proposer, ProposerOptions } from '../proposer';
+import { RegisterState } from '../register';
+import { AcceptorClient } from '../transport';
 
 /**
  * Helpers shared by the proposer specs and simulations. Meant to run under

@@ -3,11 +3,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig, MAX_KEY_BYTES, peerBodyLimit } from '../config/app-config';
-import { PEER_API_PREFIX } from '../replication/peer-api/peer-api-prefix';
-import { SERVER_KEEP_ALIVE_MS } from '../replication/peer-api/stale-connection';
+import { PEER_API_PREFIX } from '../peer-transport/peer-api-prefix';
+import { SERVER_KEEP_ALIVE_MS } from '../peer-transport/stale-connection';
 import { AllExceptionsFilter } from './all-exceptions.filter';
-import { body } from './error-body';
-import { depthExceeds, MAX_JSON_DEPTH } from './json-depth';
+import { body } from '../common/error-body';
+import { depthExceeds, MAX_JSON_DEPTH } from '../common/json-depth';
 
 /**
  * The HTTP server: Fastify, chosen by measurement (bench/http-adapters.ts:

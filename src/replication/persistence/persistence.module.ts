@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
-import { AcceptorStore } from '../../replication/core/acceptor-store';
-import { RegisterScanner } from '../../replication/recovery/register-scanner';
-import { NodeMetaRepository } from './node-meta.repository';
+import { AcceptorStore } from '../core/acceptor-store';
+import { NodeMeta } from '../core/node-meta';
+import { RegisterScanner } from '../recovery/register-scanner';
 import { PgAcceptorStore } from './pg-acceptor-store';
+import { PgNodeMeta } from './pg-node-meta';
 
 /** Binds the persistence ports to their PostgreSQL implementations. */
 @Module({
@@ -10,8 +11,8 @@ import { PgAcceptorStore } from './pg-acceptor-store';
     PgAcceptorStore,
     { provide: AcceptorStore, useExisting: PgAcceptorStore },
     { provide: RegisterScanner, useExisting: PgAcceptorStore },
-    NodeMetaRepository,
+    { provide: NodeMeta, useClass: PgNodeMeta },
   ],
-  exports: [AcceptorStore, RegisterScanner, NodeMetaRepository],
+  exports: [AcceptorStore, RegisterScanner, NodeMeta],
 })
 export class PersistenceModule {}

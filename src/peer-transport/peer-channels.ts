@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { describeKnownError } from '../../common/error-body';
-import { depthExceeds, MAX_JSON_DEPTH } from '../../common/json-depth';
-import { AppConfig, peerBodyLimit } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.module';
-import { PeerConfig } from '../../config/peers';
+import { describeKnownError } from '../common/error-body';
+import { depthExceeds, MAX_JSON_DEPTH } from '../common/json-depth';
+import { AppConfig, peerBodyLimit } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PeerConfig } from '../config/peers';
 import { CLUSTER_AUTH_SCHEME, clusterSecretCheck } from './cluster-secret.guard';
 import { PeerChannel } from './peer-channel';
 import { ChannelHandler, PeerChannelEndpoint } from './peer-channel-endpoint';

@@ -1,6 +1,6 @@
-import { encodeBallot } from './ballot';
+import { encodeBallot } from '../ballot';
 import { MemoryAcceptorStore } from './memory-acceptor-store';
-import { ABSENT, RegisterState } from './register';
+import { ABSENT, RegisterState } from '../register';
 
 const b = (counter: number, nodeId = 'n'): string => encodeBallot({ counter, boot: 0, nodeId });
 const state = (value: unknown, version = 1): RegisterState => ({ present: true, value, version });
