@@ -223,7 +223,7 @@ export class Nemesis {
 }
 
 async function applyFault(cluster: ChaosCluster, fault: PlannedFault): Promise<void> {
-  const d = fault.details as Record<string, never>;
+  const d = fault.details;
   const network = cluster.network;
   switch (fault.kind) {
     case 'kill':
