@@ -271,7 +271,10 @@ async function healFault(cluster: ChaosCluster, fault: PlannedFault): Promise<vo
     case 'pause':
       fault.targets.forEach((id) => cluster.resume(id));
       return;
-    default:
+    case 'partition':
+    case 'isolate':
+    case 'bridge':
+    case 'delay':
       await cluster.network.heal();
   }
 }
