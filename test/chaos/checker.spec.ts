@@ -495,9 +495,9 @@ describe('checkHistory: generated histories', () => {
     const victim = [...events].reverse().find(
       (e): e is CompleteEvent => e.type === 'complete' && e.status === 'ok' && readIds.has(e.id) && e.time > 500,
     )!;
-    const tampered = events.map((e) =>
+    const tampered = events.map<HistoryEvent>((e) =>
       e === victim ? { ...victim, result: { found: true, value: 'forged', version: 1 } } : e,
-    ) as HistoryEvent[];
+    );
 
     const victimKey = (events.find((e) => e.type === 'invoke' && e.id === victim.id) as { key: string }).key;
     const report = checkHistory(tampered, generous);
@@ -541,7 +541,7 @@ function bruteForceLinearizable(events: readonly HistoryEvent[]): boolean {
 
 /** Changes one observation of a history so it may or may not stay linearizable. */
 function mutateOneResult(events: readonly HistoryEvent[], random: () => number): HistoryEvent[] {
-  const invokes = new Map(events.filter((e) => e.type === 'invoke').map((e) => [e.id, e as Extract<HistoryEvent, { type: 'invoke' }>]));
+  const invokes = new Map(events.filter((e) => e.type === 'invoke').map((e) => [e.id, e]));
   const values = [...invokes.values()].flatMap((e) => ('value' in e.op ? [e.op.value] : []));
   const definite = events.filter((e): e is CompleteEvent => e.type === 'complete' && e.status !== 'info');
   const victim = definite.length > 0 ? definite[Math.floor(random() * definite.length)] : undefined;
