@@ -76,7 +76,7 @@ class MemoryKvModule {}
 /** Starts one server kind on a free loopback port; resolves with the port and a close function. */
 export async function startServer(kind: ServerKind): Promise<{ port: number; close: () => Promise<void> }> {
   if (kind === 'node-http') return startPlainNodeServer();
-  const app: INestApplication =
+  const app: INestApplication<http.Server> =
     kind === 'express'
       ? await NestFactory.create(MemoryKvModule, new ExpressAdapter(), { logger: false })
       : await NestFactory.create(MemoryKvModule, new FastifyAdapter(), { logger: false });

@@ -105,8 +105,12 @@ async function measureServer(
     warmupSeconds,
     durationSeconds,
     signal,
-    onWindowStart: () => (cpuAtStart = server.cpuMicros()),
-    onWindowEnd: () => (cpuAtEnd = server.cpuMicros()),
+    onWindowStart: () => {
+      cpuAtStart = server.cpuMicros();
+    },
+    onWindowEnd: () => {
+      cpuAtEnd = server.cpuMicros();
+    },
   });
   const cpuMicros = (await cpuAtEnd!) - (await cpuAtStart!);
   return { server: server.kind, operation, concurrency, round, ...result, serverCpuUsPerRequest: cpuMicros / result.completed };

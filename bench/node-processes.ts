@@ -140,8 +140,8 @@ export class NodeFleet {
         if (lines.length > MAX_LOG_LINES) lines.shift();
       }
     };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(String(signal ?? code))));
     const node: KvNode = {
       label,
@@ -201,7 +201,7 @@ async function waitUntilVoting(node: KvNode, clusterSecret: string): Promise<voi
 /** The end-to-end check: a write through this node succeeds. */
 async function waitUntilWritable(node: KvNode): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
-  let last = '';
+  let last: string;
   for (;;) {
     try {
       const response = await fetch(`${node.url}/kv-store/v1/kv/__bench_ready__`, {

@@ -50,7 +50,7 @@ export type Cell = string | number | undefined;
 /** A plain-text table; numbers are right-aligned, text left-aligned. Also valid Markdown. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const text = rows.map((row) => row.map((cell) => (cell === undefined ? '' : String(cell))));
-  const numeric = headers.map((_, column) => rows.every((row) => typeof row[column] !== 'string' || /^[\d.,x×%+-]*$/.test(row[column] as string)));
+  const numeric = headers.map((_, column) => rows.every((row) => typeof row[column] !== 'string' || /^[\d.,x×%+-]*$/.test(row[column])));
   const widths = headers.map((header, column) => Math.max(header.length, ...text.map((row) => row[column]!.length)));
   const line = (cells: readonly string[]): string =>
     `| ${cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;

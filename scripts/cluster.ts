@@ -33,8 +33,8 @@ for (const node of NODES) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = (chunk: Buffer) => chunk.toString().replace(/^(?=.)/gm, `[${node.id}] `);
-  child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  child.stdout.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   // A node that dies stays dead (the others keep serving): the cluster is for
   // trying out failures too. The launcher exits once every node has.
   child.on('exit', (code, signal) => {

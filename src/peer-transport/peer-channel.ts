@@ -136,7 +136,8 @@ export class PeerChannel {
       // an error (401, or 503 while it shuts down) has seen none of this call.
       request.on('response', (response: IncomingMessage) => {
         const status = response.statusCode ?? 0;
-        readSnippet(response).then((text) => {
+        // readSnippet never rejects (a failed read gives what arrived so far).
+        void readSnippet(response).then((text) => {
           reject(new PeerCallError(`${this.target}: channel refused, HTTP ${status} ${text}`, 'refused', undefined, status));
         });
       });

@@ -63,11 +63,12 @@ function parseArgs(argv: readonly string[]): CliArgs | string {
   let path: string | undefined;
   let budgetMs: number | undefined;
   let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+  // One iterator for the loop and for an option's value, which next() takes.
+  const args = argv[Symbol.iterator]();
+  for (const arg of args) {
     if (arg === '--json') json = true;
     else if (arg === '--budget-ms') {
-      budgetMs = Number(argv[++i]);
+      budgetMs = Number(args.next().value);
       if (!Number.isFinite(budgetMs) || budgetMs <= 0) return '--budget-ms needs a positive number';
     } else if (arg.startsWith('--')) return `unknown option ${arg}`;
     else if (path === undefined) path = arg;

@@ -117,8 +117,10 @@ export function checkKey(key: string, operations: readonly Operation[], options:
   const budget = options.timeBudgetMsPerKey ?? DEFAULT_TIME_BUDGET_MS;
 
   const checked: { operation: Operation; registerOp: RegisterOp }[] = [];
-  toRegisterOps(operations).forEach((registerOp, index) => {
-    if (registerOp !== undefined) checked.push({ operation: operations[index], registerOp });
+  const registerOps = toRegisterOps(operations);
+  operations.forEach((operation, index) => {
+    const registerOp = registerOps[index];
+    if (registerOp !== undefined) checked.push({ operation, registerOp });
   });
   const searchOps: SearchOp[] = checked.map(({ operation, registerOp }) => ({
     invokeTime: operation.invokeTime,
@@ -135,6 +137,12 @@ export function checkKey(key: string, operations: readonly Operation[], options:
     statesExplored: outcome.statesExplored,
   };
   const elapsedMs = () => performance.now() - started;
+  // The search answers with indexes into searchOps, which maps `checked` one to one.
+  const checkedAt = (index: number) => {
+    const entry = checked[index];
+    if (entry === undefined) throw new Error(`search returned index ${index} of ${checked.length} operations`);
+    return entry;
+  };
 
   switch (outcome.kind) {
     case 'linearizable':
@@ -142,7 +150,7 @@ export function checkKey(key: string, operations: readonly Operation[], options:
         ...common,
         verdict: 'linearizable',
         elapsedMs: elapsedMs(),
-        linearization: outcome.order.map((index) => checked[index].operation.id),
+        linearization: outcome.order.map((index) => checkedAt(index).operation.id),
       };
     case 'timeout':
       return {
@@ -155,7 +163,7 @@ export function checkKey(key: string, operations: readonly Operation[], options:
       const { deepest } = outcome;
       const state = deepest.stateAfterPrefix;
       const unplaced = (index: number): UnplacedOperation => {
-        const { operation, registerOp } = checked[index];
+        const { operation, registerOp } = checkedAt(index);
         const indeterminate = registerOp.outcome === 'unknown';
         return step(state, registerOp) === undefined
           ? { operation, applicable: false, rejection: explainRejection(state, registerOp), indeterminate }
@@ -167,8 +175,8 @@ export function checkKey(key: string, operations: readonly Operation[], options:
         verdict: 'not-linearizable',
         elapsedMs: elapsedMs(),
         failure: {
-          prefixIds: deepest.prefix.map((index) => checked[index].operation.id),
-          prefixTail: deepest.prefix.slice(Math.max(0, deepest.prefix.length - shown)).map((index) => checked[index].operation),
+          prefixIds: deepest.prefix.map((index) => checkedAt(index).operation.id),
+          prefixTail: deepest.prefix.slice(Math.max(0, deepest.prefix.length - shown)).map((index) => checkedAt(index).operation),
           stateAfterPrefix: { present: state.present, value: state.value, version: state.version },
           stuck: unplaced(deepest.stuck),
           concurrent: deepest.pending.filter((index) => index !== deepest.stuck).map(unplaced),

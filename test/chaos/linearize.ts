@@ -113,7 +113,7 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
       entry = entry.next;
       const isDefinite = call.definiteIndex !== undefined;
       if (isDefinite !== (phase === 'definite')) continue;
-      const next = step(state, ops[call.op].registerOp);
+      const next = step(state, ops[call.op]!.registerOp); // entries index ops (buildEntryList)
       if (next === undefined) continue;
       configuration.add(call);
       const memoKey = configuration.key(next);
@@ -208,7 +208,7 @@ class Configuration {
       return;
     }
     const effectClass = call.effectClass as number;
-    const count = this.effectCounts[effectClass]++;
+    const count = this.effectCounts[effectClass]!++; // effectClass < effectClassCount, the array's length
     if (count > 0) this.toggle(COUNT_ELEMENT, effectClass, count);
     this.toggle(COUNT_ELEMENT, effectClass, count + 1);
   }
@@ -219,7 +219,7 @@ class Configuration {
       return;
     }
     const effectClass = call.effectClass as number;
-    const count = this.effectCounts[effectClass]--;
+    const count = this.effectCounts[effectClass]!--;
     this.toggle(COUNT_ELEMENT, effectClass, count);
     if (count > 1) this.toggle(COUNT_ELEMENT, effectClass, count - 1);
   }
@@ -234,7 +234,7 @@ class Configuration {
 
   /** XOR is its own inverse, so the same call adds and removes an element. */
   private toggle(kind: number, a: number, b: number): void {
-    for (let lane = 0; lane < 3; lane++) this.hash[lane] ^= elementHash(kind, a, b, lane);
+    for (let lane = 0; lane < 3; lane++) this.hash[lane]! ^= elementHash(kind, a, b, lane); // hash has 3 lanes
   }
 }
 

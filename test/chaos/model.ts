@@ -194,7 +194,8 @@ function describePrecondition(op: RegisterOp): string {
       return `key present at version ${op.expectVersion}`;
     case 'delete':
       return op.expectVersion === undefined ? 'key present' : `key present at version ${op.expectVersion}`;
-    default:
+    case 'read':
+    case 'write':
       return 'none';
   }
 }

@@ -98,13 +98,13 @@ function formatCall(op: KvOperation): string {
 function formatOutcome(operation: Operation): string {
   if (operation.status === 'info') return `info${operation.error === undefined ? '' : ` (${operation.error})`}`;
   const result = operation.result as Record<string, unknown> | undefined;
-  if (operation.status === 'fail') return result?.code === undefined ? 'fail' : `fail ${String(result.code)}`;
+  if (operation.status === 'fail') return result?.code === undefined ? 'fail' : `fail ${JSON.stringify(result.code)}`;
   if (operation.op.f === 'read') {
     if (result?.found !== true) return 'ok not-found';
-    const version = result.version === undefined ? '' : ` v${String(result.version)}`;
+    const version = result.version === undefined ? '' : ` v${JSON.stringify(result.version)}`;
     return `ok ${canonicalJson(result.value as JsonValue)}${version}`;
   }
-  return result?.version === undefined ? 'ok' : `ok v${String(result.version)}`;
+  return result?.version === undefined ? 'ok' : `ok v${JSON.stringify(result.version)}`;
 }
 
 function headline(verdict: CheckReport['verdict']): string {

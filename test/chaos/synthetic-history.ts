@@ -43,7 +43,7 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
   const registers = new Map<string, Register>();
   const lastSeenVersion = new Map<string, number>();
   const inFlight = new Map<number, InFlight>();
-  const opsStarted = new Array<number>(options.clients).fill(0);
+  const opsStarted = new Map<number, number>(); // by client index
   const history: HistoryEvent[] = [];
   const queue: SimulationEvent[] = [];
   let nextId = 1;
@@ -54,7 +54,7 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
     let high = queue.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (queue[middle].time <= event.time) low = middle + 1;
+      if (queue[middle]!.time <= event.time) low = middle + 1; // low <= middle < high <= queue.length
       else high = middle;
     }
     queue.splice(low, 0, event);
@@ -71,7 +71,8 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
     if (event.kind === 'invoke') {
       const client = `c${event.client}`;
       const key = `k${randomInt(random, 0, options.keys - 1)}`;
-      const op = chooseOperation(random, client, opsStarted[event.client], lastSeenVersion.get(`${client}/${key}`) ?? 0);
+      const started = opsStarted.get(event.client) ?? 0;
+      const op = chooseOperation(random, client, started, lastSeenVersion.get(`${client}/${key}`) ?? 0);
       const id = nextId++;
       const invoke: InvokeEvent = { type: 'invoke', id, client, key, op, time: event.time };
       history.push(invoke);
@@ -83,7 +84,7 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
       const applyAt = indeterminate ? event.time + (0.1 + 3 * random()) * duration : event.time + (0.1 + 0.8 * random()) * duration;
       if (takesEffect) schedule({ time: applyAt, kind: 'apply', id });
       schedule({ time: event.time + duration, kind: 'complete', id });
-      opsStarted[event.client]++;
+      opsStarted.set(event.client, started + 1);
       continue;
     }
 
@@ -103,7 +104,7 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
       const version = observedVersion(completion);
       if (version !== undefined) lastSeenVersion.set(`${invoke.client}/${invoke.key}`, version);
     }
-    if (opsStarted[clientIndex] < options.opsPerClient) {
+    if ((opsStarted.get(clientIndex) ?? 0) < options.opsPerClient) {
       schedule({ time: event.time + randomInt(random, 0, 5), kind: 'invoke', client: clientIndex });
     }
   }

@@ -74,6 +74,7 @@ export function expectErrorBody(result: HttpResult, status: number): void {
   expect(result.status).toBe(status);
   expect(result.headers.get('content-type')).toMatch(/application\/json/);
   expect(result.body).toEqual(
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Jest types its asymmetric matchers as any
     expect.objectContaining({ statusCode: status, error: expect.any(String), message: expect.any(String) }),
   );
 }

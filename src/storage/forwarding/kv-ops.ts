@@ -1,4 +1,4 @@
-import { ReplicationError, ReplicationErrorCode } from '../../replication/core/errors';
+import { ReplicationError } from '../../replication/core/errors';
 import { KeyNotFoundError, PreconditionFailedError } from '../kv.errors';
 import { EntityTagCondition, Preconditions } from '../preconditions';
 
@@ -42,7 +42,7 @@ export function decodeError(key: string, encoded: EncodedError): Error {
       return new PreconditionFailedError(key, encoded.currentVersion);
     case 'QUORUM_UNREACHABLE':
     case 'OUTCOME_UNKNOWN':
-      return new ReplicationError(encoded.code as ReplicationErrorCode, encoded.message, encoded.unreachable ?? []);
+      return new ReplicationError(encoded.code, encoded.message, encoded.unreachable ?? []);
     default:
       return new ReplicationError('OUTCOME_UNKNOWN', `forwarded write failed: ${encoded.message}`, []);
   }

@@ -90,7 +90,7 @@ export class ChaosCluster {
     }
     const cluster = new ChaosCluster(nodes, options);
     liveClusters.add(cluster);
-    for (const id of ids) cluster.network.setNodeUp(id, false);
+    for (const id of ids) await cluster.network.setNodeUp(id, false);
     for (const [key, port] of proxyPorts) {
       const [from, to] = key.split('>') as [string, string];
       await cluster.network.addProxy(from, to, port, nodePorts.get(to)!);

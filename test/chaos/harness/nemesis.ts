@@ -223,7 +223,7 @@ export class Nemesis {
 }
 
 async function applyFault(cluster: ChaosCluster, fault: PlannedFault): Promise<void> {
-  const d = fault.details as Record<string, never>;
+  const d = fault.details;
   const network = cluster.network;
   switch (fault.kind) {
     case 'kill':
@@ -271,7 +271,10 @@ async function healFault(cluster: ChaosCluster, fault: PlannedFault): Promise<vo
     case 'pause':
       fault.targets.forEach((id) => cluster.resume(id));
       return;
-    default:
+    case 'partition':
+    case 'isolate':
+    case 'bridge':
+    case 'delay':
       await cluster.network.heal();
   }
 }

@@ -254,7 +254,9 @@ export class LinkProxy {
         return;
       } catch (error) {
         if (attempt >= LISTEN_ATTEMPTS) {
-          throw new Error(`proxy ${this.from}->${this.to} cannot listen on ${this.port}: ${(error as Error).message}`);
+          throw new Error(`proxy ${this.from}->${this.to} cannot listen on ${this.port}: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

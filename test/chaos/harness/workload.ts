@@ -279,7 +279,7 @@ function classify(op: KvOperation, answer: HttpOutcome, trustNotTakenEffect: boo
     return { outcome: 'fail', result: { code: 503 } };
   }
   const detail =
-    status >= 500 && body.mayHaveTakenEffect !== undefined ? ` mayHaveTakenEffect=${String(body.mayHaveTakenEffect)}` : '';
+    status >= 500 && body.mayHaveTakenEffect !== undefined ? ` mayHaveTakenEffect=${JSON.stringify(body.mayHaveTakenEffect)}` : '';
   const message = typeof body.message === 'string' ? `: ${body.message.slice(0, 200)}` : '';
   return { outcome: 'info', error: `${status}${detail}${message}` };
 }

@@ -20,11 +20,12 @@ export function protocolFakeTimers(): { doNotFake: Array<'nextTick' | 'queueMicr
 /** Moves fake time forward, e.g. `(ms) => jest.advanceTimersByTimeAsync(ms)`. */
 export type AdvanceFakeTime = (ms: number) => Promise<unknown>;
 
+/** Plain functions (no `this`), so specs can destructure them. */
 export interface FakeTimeRunner {
   /** Advances fake time until `promise` settles, then reports its outcome. */
-  settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>>;
+  readonly settle: <T>(promise: Promise<T>) => Promise<PromiseSettledResult<T>>;
   /** Advances fake time until `promise` settles; resolves or rejects like it. */
-  run<T>(promise: Promise<T>): Promise<T>;
+  readonly run: <T>(promise: Promise<T>) => Promise<T>;
 }
 
 export function fakeTimeRunner(advance: AdvanceFakeTime, maxFakeMs = 600_000): FakeTimeRunner {
@@ -32,7 +33,7 @@ export function fakeTimeRunner(advance: AdvanceFakeTime, maxFakeMs = 600_000): F
     let done = false;
     const outcome = Promise.allSettled([promise]).then(([result]) => {
       done = true;
-      return result as PromiseSettledResult<T>;
+      return result;
     });
     for (let elapsed = 0; !done && elapsed < maxFakeMs; elapsed += 5) await advance(5);
     if (!done) throw new Error(`still pending after ${maxFakeMs} ms of fake time`);
