@@ -27,6 +27,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   ACCEPTOR_RECOVERING: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
+/** What to send instead: the parser's own message only says what it could not read. */
+const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'the body must be JSON: send Content-Type: application/json';
+
 /**
  * Turns anything thrown into the error body and status; undefined for an
  * unexpected error, which the caller logs and answers with a 500.
@@ -34,6 +37,8 @@ const STATUS_BY_CODE: Record<string, number> = {
 export function describeKnownError(error: unknown): ErrorBody | undefined {
   if (error instanceof HttpException) {
     const status = error.getStatus();
+    // Fastify's parser raises it (Nest's adapter wraps it in an HttpException).
+    if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return body(status, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
     const response = error.getResponse();
     const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
