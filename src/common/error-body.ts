@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { ReplicationError } from '../replication/core/errors';
+import { statusOfDomainCode } from './domain-error-status';
 
 /** The one JSON shape of every 4xx and 5xx answer. Extra fields add detail. */
 export interface ErrorBody {
@@ -17,15 +18,6 @@ interface CodedError {
   expose?: unknown;
   message?: unknown;
 }
-
-/** Domain error codes and the HTTP status each one means. */
-const STATUS_BY_CODE: Record<string, number> = {
-  KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
-  PRECONDITION_FAILED: HttpStatus.PRECONDITION_FAILED,
-  QUORUM_UNREACHABLE: HttpStatus.SERVICE_UNAVAILABLE,
-  OUTCOME_UNKNOWN: HttpStatus.SERVICE_UNAVAILABLE,
-  ACCEPTOR_RECOVERING: HttpStatus.SERVICE_UNAVAILABLE,
-};
 
 /** What to send instead: the parser's own message only says what it could not read. */
 const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'the body must be JSON: send Content-Type: application/json';
@@ -46,9 +38,8 @@ export function describeKnownError(error: unknown): ErrorBody | undefined {
   }
   if (typeof error !== 'object' || error === null) return undefined;
   const coded = error as CodedError;
-  if (typeof coded.code === 'string' && coded.code in STATUS_BY_CODE) {
-    return { ...body(STATUS_BY_CODE[coded.code]!, String(coded.message)), ...domainDetails(error) };
-  }
+  const domainStatus = statusOfDomainCode(coded.code);
+  if (domainStatus !== undefined) return { ...body(domainStatus, String(coded.message)), ...domainDetails(error) };
   // body-parser and the router mark client errors (bad JSON, too large,
   // bad percent-encoding) with a 4xx status and expose = true.
   const status = typeof coded.status === 'number' ? coded.status : coded.statusCode;
