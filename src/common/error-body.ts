@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import { ReplicationError } from '../replication/core/errors';
+import { DomainError, statusOfDomainError } from './domain-error';
 
 /** The one JSON shape of every 4xx and 5xx answer. Extra fields add detail. */
 export interface ErrorBody {
@@ -18,14 +18,8 @@ interface CodedError {
   message?: unknown;
 }
 
-/** Domain error codes and the HTTP status each one means. */
-const STATUS_BY_CODE: Record<string, number> = {
-  KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
-  PRECONDITION_FAILED: HttpStatus.PRECONDITION_FAILED,
-  QUORUM_UNREACHABLE: HttpStatus.SERVICE_UNAVAILABLE,
-  OUTCOME_UNKNOWN: HttpStatus.SERVICE_UNAVAILABLE,
-  ACCEPTOR_RECOVERING: HttpStatus.SERVICE_UNAVAILABLE,
-};
+/** What to send instead: the parser's own message only says what it could not read. */
+const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'the body must be JSON: send Content-Type: application/json';
 
 /**
  * Turns anything thrown into the error body and status; undefined for an
@@ -34,16 +28,20 @@ const STATUS_BY_CODE: Record<string, number> = {
 export function describeKnownError(error: unknown): ErrorBody | undefined {
   if (error instanceof HttpException) {
     const status = error.getStatus();
+    // Fastify's parser raises it (Nest's adapter wraps it in an HttpException).
+    if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return body(status, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
     const response = error.getResponse();
     const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
     return body(status, message);
   }
   if (typeof error !== 'object' || error === null) return undefined;
-  const coded = error as CodedError;
-  if (typeof coded.code === 'string' && coded.code in STATUS_BY_CODE) {
-    return { ...body(STATUS_BY_CODE[coded.code]!, String(coded.message)), ...domainDetails(error) };
+  const domainStatus = statusOfDomainError(error);
+  if (domainStatus !== undefined) {
+    const domain = error as DomainError;
+    return { ...body(domainStatus, domain.message), ...domain.clientDetails };
   }
+  const coded = error as CodedError;
   // body-parser and the router mark client errors (bad JSON, too large,
   // bad percent-encoding) with a 4xx status and expose = true.
   const status = typeof coded.status === 'number' ? coded.status : coded.statusCode;
@@ -60,10 +58,4 @@ export function describeError(error: unknown): ErrorBody {
 
 export function body(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
-}
-
-/** What a client needs to decide whether to retry: who did not answer, and whether the write may have happened. */
-function domainDetails(error: object): Record<string, unknown> {
-  if (!(error instanceof ReplicationError)) return {};
-  return { unreachablePeers: [...error.unreachable], mayHaveTakenEffect: error.mayHaveTakenEffect };
 }

@@ -2,68 +2,72 @@ import { Injectable } from '@nestjs/common';
 import { RegisterState } from '../replication/core/register';
 import { Registers } from '../replication/registers';
 import { KeyNotFoundError, PreconditionFailedError } from './kv.errors';
-import { Preconditions, preconditionsHold } from './preconditions';
+import { DeleteOperation, KvOperation, KvResult, PutOperation, ReadOperation, ResultOf } from './kv-operation';
+import { preconditionsHold } from './preconditions';
 
-export interface Entry {
-  readonly key: string;
-  readonly value: unknown;
-  readonly version: number;
-}
-
-export interface PutOutcome {
-  readonly entry: Entry;
-  readonly created: boolean;
-}
-
-export type Consistency = 'linearizable' | 'local';
-
-type PutResult = { kind: 'written'; created: boolean; version: number } | { kind: 'precondition-failed'; current: RegisterState };
-type DeleteResult = { kind: 'deleted' } | { kind: 'precondition-failed'; current: RegisterState } | { kind: 'not-found' };
+type PutChange = { kind: 'written'; created: boolean; version: number } | { kind: 'precondition-failed'; current: RegisterState };
+type DeleteChange = { kind: 'deleted' } | { kind: 'precondition-failed'; current: RegisterState } | { kind: 'not-found' };
 
 /**
- * Key-value operations expressed as changes to replicated registers, run by
- * this node's proposer. Each change is a pure function of the key's current
- * state, run by the quorum.
+ * Runs key-value operations on this node's proposer, as changes to replicated
+ * registers: each change is a pure function of the key's current state, run
+ * by the quorum. The one entry point for operations from this node's clients
+ * and from peers that forwarded them; it never forwards.
  */
 @Injectable()
 export class KvExecutor {
   constructor(private readonly registers: Registers) {}
 
-  async get(key: string, consistency: Consistency = 'linearizable', deadlineMs?: number): Promise<Entry> {
-    const state = consistency === 'local' ? await this.registers.readLocal(key) : await this.registers.read(key, deadlineMs);
-    return entryOf(key, state);
+  execute<O extends KvOperation>(op: O, deadlineMs?: number): Promise<ResultOf<O>>;
+  async execute(op: KvOperation, deadlineMs?: number): Promise<KvResult> {
+    switch (op.type) {
+      case 'read':
+        return this.read(op, deadlineMs);
+      case 'put':
+        return this.put(op, deadlineMs);
+      case 'delete':
+        return this.delete(op, deadlineMs);
+    }
   }
 
-  /** A linearizable read if the replicas agree at once; undefined when it needs a full round. */
-  async getIfAgreed(key: string, deadlineMs: number): Promise<Entry | undefined> {
-    const state = await this.registers.readIfAgreed(key, deadlineMs);
-    return state === undefined ? undefined : entryOf(key, state);
+  private async read({ key, consistency }: ReadOperation, deadlineMs: number | undefined): Promise<KvResult> {
+    let state: RegisterState | undefined;
+    switch (consistency) {
+      case 'local':
+        state = await this.registers.readLocal(key);
+        break;
+      case 'if-agreed':
+        state = await this.registers.readIfAgreed(key, deadlineMs);
+        if (state === undefined) return { type: 'unsettled' };
+        break;
+      case 'linearizable':
+        state = await this.registers.read(key, deadlineMs);
+        break;
+    }
+    if (!state.present) throw new KeyNotFoundError(key);
+    return { type: 'read', value: state.value, version: state.version };
   }
 
-  async put(key: string, value: unknown, conditions: Preconditions = {}, deadlineMs?: number): Promise<PutOutcome> {
-    const result = await this.registers.change<PutResult>(key, (current) => {
+  private async put({ key, value, conditions }: PutOperation, deadlineMs: number | undefined): Promise<KvResult> {
+    const change = await this.registers.change<PutChange>(key, (current) => {
       if (!preconditionsHold(current, conditions)) return { state: current, result: { kind: 'precondition-failed', current } };
       const next = { present: true, value, version: current.version + 1 };
       return { state: next, result: { kind: 'written', created: !current.present, version: next.version } };
     }, deadlineMs);
-    if (result.kind === 'precondition-failed') throw preconditionFailed(key, result.current);
-    return { entry: { key, value, version: result.version }, created: result.created };
+    if (change.kind === 'precondition-failed') throw preconditionFailed(key, change.current);
+    return { type: 'put', created: change.created, version: change.version };
   }
 
-  async delete(key: string, conditions: Preconditions = {}, deadlineMs?: number): Promise<void> {
-    const result = await this.registers.change<DeleteResult>(key, (current) => {
+  private async delete({ key, conditions }: DeleteOperation, deadlineMs: number | undefined): Promise<KvResult> {
+    const change = await this.registers.change<DeleteChange>(key, (current) => {
       if (!preconditionsHold(current, conditions)) return { state: current, result: { kind: 'precondition-failed', current } };
       if (!current.present) return { state: current, result: { kind: 'not-found' } };
       return { state: { present: false, value: null, version: current.version + 1 }, result: { kind: 'deleted' } };
     }, deadlineMs);
-    if (result.kind === 'precondition-failed') throw preconditionFailed(key, result.current);
-    if (result.kind === 'not-found') throw new KeyNotFoundError(key);
+    if (change.kind === 'precondition-failed') throw preconditionFailed(key, change.current);
+    if (change.kind === 'not-found') throw new KeyNotFoundError(key);
+    return { type: 'delete' };
   }
-}
-
-function entryOf(key: string, state: RegisterState): Entry {
-  if (!state.present) throw new KeyNotFoundError(key);
-  return { key, value: state.value, version: state.version };
 }
 
 function preconditionFailed(key: string, current: RegisterState): PreconditionFailedError {

@@ -1,7 +1,4 @@
-import {
-  BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, HttpException, HttpStatus, Param, Patch, Post, Put,
-  Query, Res,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { describeError } from '../common/error-body';
 import { BatchPutDto } from './dto/batch-put.dto';
@@ -20,13 +17,13 @@ export class KvController {
     private readonly limits: RequestLimits,
   ) {}
 
-  /** Declared before ':key' so that POST .../kv/batch is the batch, not a key. */
+  /** POST .../kv/batch is the batch; the other methods on .../kv/batch address the key "batch". */
   @Post('batch')
   @HttpCode(HttpStatus.OK)
   async putBatch(@Body() body: BatchPutDto): Promise<{ results: BatchItemResultDto[] }> {
     this.limits.checkBatchSize(body.items.length);
     body.items.forEach((item, index) => {
-      this.limits.checkKey(item.key);
+      this.limits.checkKey(item.key, 'body');
       this.limits.checkValue(item.value, `items[${index}].value`);
     });
     const settled = await this.kv.putMany(body.items);
@@ -86,24 +83,6 @@ export class KvController {
     this.limits.checkKey(key);
     await this.kv.delete(key, preconditions(ifMatch, ifNoneMatch));
   }
-
-  /** PATCH and POST on a key are not ours: 405, naming what is. (POST .../kv/batch is the batch.) */
-  @Patch(':key')
-  patchNotAllowed(@Res({ passthrough: true }) res: FastifyReply): never {
-    return methodNotAllowed(res, KEY_METHODS);
-  }
-
-  @Post(':key')
-  postNotAllowed(@Res({ passthrough: true }) res: FastifyReply): never {
-    return methodNotAllowed(res, KEY_METHODS);
-  }
-}
-
-const KEY_METHODS = 'GET, HEAD, PUT, DELETE';
-
-function methodNotAllowed(res: FastifyReply, allow: string): never {
-  res.header('Allow', allow);
-  throw new HttpException(`method not allowed; allowed: ${allow}`, HttpStatus.METHOD_NOT_ALLOWED);
 }
 
 function preconditions(ifMatch: string | undefined, ifNoneMatch: string | undefined): Preconditions {

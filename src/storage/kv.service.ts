@@ -5,16 +5,29 @@ import { ReplicationError } from '../replication/core/errors';
 import { KeyRouter } from '../replication/routing/key-router';
 import { PeerHealthMonitor } from '../replication/routing/peer-health.monitor';
 import { ForwardingClient, NotDeliveredError } from './forwarding/forwarding-client';
-import { decodeError, KvOp } from './forwarding/kv-ops';
-import { Consistency, Entry, KvExecutor, PutOutcome } from './kv-executor';
+import { KvExecutor } from './kv-executor';
+import { ForwardableOperation, ReadResult, ResultOf } from './kv-operation';
 import { Preconditions } from './preconditions';
 
 export const FORWARDING_CLIENTS = Symbol('FORWARDING_CLIENTS');
 
+export interface Entry {
+  readonly key: string;
+  readonly value: unknown;
+  readonly version: number;
+}
+
+export interface PutOutcome {
+  readonly entry: Entry;
+  readonly created: boolean;
+}
+
+export type Consistency = 'linearizable' | 'local';
+
 /**
- * What the controller calls. Reads run here (a linearizable read costs one
- * round trip from any node). Writes run on their key's preferred proposer,
- * here or forwarded, so that each key keeps one proposer and its writes take
+ * What the controller calls. Every operation runs through KvExecutor.execute:
+ * here, or on the node its key's router prefers. Writes run on their key's
+ * preferred proposer, so that each key keeps one proposer and its writes take
  * the one-round-trip path instead of competing for ballots.
  */
 @Injectable()
@@ -38,26 +51,20 @@ export class KvService {
    * not compete with it for ballots.
    */
   async get(key: string, consistency: Consistency = 'linearizable'): Promise<Entry> {
-    if (consistency === 'local') return this.executor.get(key, 'local');
+    if (consistency === 'local') return entryOf(key, await this.executor.execute({ type: 'read', key, consistency: 'local' }));
     const deadline = this.deadline();
-    const agreed = await this.executor.getIfAgreed(key, deadline);
-    if (agreed) return agreed;
-    const forwarded = await this.forward({ type: 'read', key }, deadline);
-    if (!forwarded) return this.executor.get(key, 'linearizable', deadline);
-    return { key, value: forwarded.value, version: forwarded.version! };
+    const agreed = await this.executor.execute({ type: 'read', key, consistency: 'if-agreed' }, deadline);
+    if (agreed.type === 'read') return entryOf(key, agreed);
+    return entryOf(key, await this.run({ type: 'read', key, consistency: 'linearizable' }, deadline));
   }
 
   async put(key: string, value: unknown, conditions: Preconditions = {}): Promise<PutOutcome> {
-    const deadline = this.deadline();
-    const forwarded = await this.forward({ type: 'put', key, value, conditions }, deadline);
-    if (!forwarded) return this.executor.put(key, value, conditions, deadline);
-    return { entry: { key, value, version: forwarded.version! }, created: forwarded.created! };
+    const { created, version } = await this.run({ type: 'put', key, value, conditions }, this.deadline());
+    return { entry: { key, value, version }, created };
   }
 
   async delete(key: string, conditions: Preconditions = {}): Promise<void> {
-    const deadline = this.deadline();
-    const forwarded = await this.forward({ type: 'delete', key, conditions }, deadline);
-    if (!forwarded) await this.executor.delete(key, conditions, deadline);
+    await this.run({ type: 'delete', key, conditions }, this.deadline());
   }
 
   /**
@@ -70,31 +77,35 @@ export class KvService {
   }
 
   /**
-   * Runs the operation on its key's preferred node when that is a peer.
-   * Undefined means "run it here": this node is preferred, or the peer refused
-   * the connection (so it never saw it). Any other failure leaves a write's
-   * outcome unknown (a read's is simply a failure).
+   * Runs the operation on its key's preferred node: here when this node is
+   * preferred, or when the peer refused the connection (so it never saw the
+   * operation). Any other forwarding failure leaves a write's outcome unknown;
+   * a read simply failed.
    */
-  private async forward(op: KvOp, deadline: number): Promise<{ created?: boolean; version?: number; value?: unknown } | undefined> {
+  private async run<O extends ForwardableOperation>(op: O, deadline: number): Promise<ResultOf<O>> {
     const target = this.router.preferredNode(op.key);
     const client = this.forwarders.get(target);
-    if (!client) return undefined;
-    let result;
+    if (!client) return this.executor.execute(op, deadline);
+    let answer;
     try {
-      result = await client.execute(op, deadline - Date.now());
+      answer = await client.execute(op, deadline - Date.now());
     } catch (error) {
       this.health.reportFailure(target, error as Error);
-      if (error instanceof NotDeliveredError) return undefined;
+      if (error instanceof NotDeliveredError) return this.executor.execute(op, deadline);
       if (op.type === 'read') {
         throw ReplicationError.quorumUnreachable(`the read was sent to ${target}, its key's proposer, which did not answer`, [target]);
       }
       throw ReplicationError.outcomeUnknown(`the write was sent to ${target}, its key's proposer, which did not answer`, [target]);
     }
-    if (!result.ok) throw decodeError(op.key, result.error);
-    return result;
+    if (!answer.ok) throw answer.error; // the peer's proposer ran it and it failed: an absent key, a failed precondition, no quorum
+    return answer.result;
   }
 
   private deadline(): number {
     return Date.now() + this.config.requestTimeoutMs;
   }
+}
+
+function entryOf(key: string, { value, version }: ReadResult): Entry {
+  return { key, value, version };
 }

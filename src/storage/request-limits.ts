@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -7,11 +7,17 @@ import { APP_CONFIG } from '../config/config.module';
 export class RequestLimits {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  checkKey(key: string): void {
+  /**
+   * `source` says where the key came from, for the status of a key too long: in
+   * the URL it is the URI that is too long (414, a GET has no payload), in a
+   * batch item the payload (413).
+   */
+  checkKey(key: string, source: 'url' | 'body' = 'url'): void {
     if (key.length === 0) throw new BadRequestException('key must not be empty');
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > this.config.maxKeyBytes) {
-      throw new PayloadTooLargeException(`key is ${bytes} bytes; the limit is ${this.config.maxKeyBytes}`);
+      const message = `key is ${bytes} bytes; the limit is ${this.config.maxKeyBytes}`;
+      throw source === 'url' ? new HttpException(message, HttpStatus.URI_TOO_LONG) : new PayloadTooLargeException(message);
     }
     // PostgreSQL text cannot hold NUL, and no client means one.
     if (key.includes('\u0000')) throw new BadRequestException('key must not contain U+0000');

@@ -121,13 +121,17 @@ describe('kv API (single node)', () => {
       expect((await get('a%2Fb')).body.value).toBe('percent');
     });
 
-    it('rejects a 1025-byte key with 413 and a NUL key with 400, writing nothing', async () => {
+    it('rejects a key over 1024 bytes in the URL with 414 (not 413: a GET has no payload) and a NUL key with 400, writing nothing', async () => {
       const before = await snapshot();
-      expectErrorBody(await put('k'.repeat(1025), 1), 413);
-      expectErrorBody(await put('é'.repeat(512) + 'x', 1), 413);
-      expectErrorBody(await get('k'.repeat(1025)), 413);
-      expectErrorBody(await put('nul\u0000key', 1), 400);
-      expectErrorBody(await call('PUT', '/kv-store/v1/kv/%E0%A4%A', { json: { value: 1 } }), 400);
+      expectOneShape(await put('k'.repeat(1025), 1), 414);
+      expectOneShape(await put('é'.repeat(512) + 'x', 1), 414);
+      expectOneShape(await get('k'.repeat(1025)), 414);
+      expectOneShape(await del('k'.repeat(1025)), 414);
+      // Longer than the router takes as a parameter at all: the router's own 414, in the same shape.
+      expectOneShape(await get('k'.repeat(5000)), 414);
+      expectOneShape(await put('nul\u0000key', 1), 400);
+      expectOneShape(await call('PUT', '/kv-store/v1/kv/%E0%A4%A', { json: { value: 1 } }), 400);
+      expectOneShape(await call('GET', '/kv-store/v1/kv/%E0%A4%A/'), 400);
       expect(await snapshot()).toEqual(before);
     });
   });
@@ -261,21 +265,138 @@ describe('kv API (single node)', () => {
       expectErrorBody(await put('guarded', 'x'.repeat(70_000)), 413);
     });
 
-    it('415 for a body that is not JSON', async () => {
-      expectErrorBody(await call('PUT', kvPath('guarded'), { body: 'value=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
-      expectErrorBody(await call('PUT', kvPath('guarded'), { body: '{"value":1}', headers: { 'content-type': 'text/plain' } }), 415);
+    it('415 for a body that is not JSON, saying what to send', async () => {
+      for (const contentType of ['application/x-www-form-urlencoded', 'text/plain']) {
+        const refused = await call('PUT', kvPath('guarded'), { body: '{"value":1}', headers: { 'content-type': contentType } });
+        expectOneShape(refused, 415);
+        expect(refused.body.message).toContain('Content-Type: application/json');
+      }
     });
 
-    it('405 with an Allow header for other methods', async () => {
-      const patch = await call('PATCH', kvPath('guarded'), { json: { value: 2 } });
-      expectErrorBody(patch, 405);
-      expect(patch.headers.get('allow')).toContain('PUT');
-      expectErrorBody(await call('POST', kvPath('guarded'), { json: { value: 2 } }), 405);
-      expectErrorBody(await call('PATCH', '/kv-store/v1/kv/batch', { json: { items: [] } }), 405); // a key named "batch"
+    it('405 with an Allow header for every other method on every client route, trailing slash or not', async () => {
+      const routes = [
+        { path: kvPath('guarded'), allow: 'GET, HEAD, PUT, DELETE, OPTIONS' },
+        // POST is the batch; the other methods address the key "batch".
+        { path: '/kv-store/v1/kv/batch', allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS' },
+        { path: '/kv-store/v1/health', allow: 'GET, HEAD, OPTIONS' },
+        { path: '/health/live', allow: 'GET, HEAD, OPTIONS' },
+        { path: '/health/ready', allow: 'GET, HEAD, OPTIONS' },
+      ];
+      for (const { path, allow } of routes) {
+        for (const form of [path, `${path}/`]) {
+          for (const method of ['TRACE', 'PATCH', 'POST', 'PUT', 'DELETE']) {
+            if (allow.split(', ').includes(method)) continue;
+            const refused = await call(method, form, { json: { value: 2 } });
+            expectOneShape(refused, 405);
+            expect(refused.headers.get('allow')).toBe(allow);
+          }
+          // OPTIONS asks which methods there are: the answer, not an error.
+          const options = await call('OPTIONS', form);
+          expect(options.status).toBe(204);
+          expect(options.headers.get('allow')).toBe(allow);
+          expect(options.text).toBe('');
+        }
+      }
     });
 
-    it('404 with the error shape for an unknown route', async () => {
-      expectErrorBody(await call('GET', '/kv-store/v1/nothing-here'), 404);
+    it('404 with the error shape for an unknown route, whatever the method', async () => {
+      expectOneShape(await call('GET', '/kv-store/v1/nothing-here'), 404);
+      expectOneShape(await call('TRACE', '/kv-store/v1/nothing-here'), 404);
+      expectOneShape(await call('OPTIONS', '/kv-store/v1/nothing-here'), 404);
+    });
+  });
+
+  /** The origin (Django) store's clients end every path with "/"; a 404 there reads like "key absent". */
+  describe("the origin store's paths, with and without a trailing slash", () => {
+    it.each(['', '/'])('PUT, GET, DELETE and batch on ".../kv/<key>%s"', async (slash) => {
+      const key = `slash-test${slash === '/' ? '-with' : '-without'}`;
+      const at = `${kvPath(key)}${slash}`;
+      const created = await call('PUT', at, { json: { value: { n: 1 } } });
+      expect(created.status).toBe(201);
+      expect(created.body).toEqual({ key, value: { n: 1 }, version: 1 });
+      expect((await call('PUT', at, { json: { value: { n: 2 } }, headers: { 'if-match': '"1"' } })).status).toBe(200);
+      const read = await call('GET', at);
+      expect(read.status).toBe(200);
+      expect(read.body).toEqual({ key, value: { n: 2 }, version: 2 });
+      expect((await call('DELETE', at)).status).toBe(204);
+      expectErrorBody(await call('GET', at), 404);
+
+      const batch = await call('POST', `/kv-store/v1/kv/batch${slash}`, { json: { items: [{ key: `${key}-batch`, value: 1 }] } });
+      expect(batch.status).toBe(200);
+      expect(batch.body.results).toEqual([{ key: `${key}-batch`, status: 201, version: 1 }]);
+      expect((await call('GET', `${kvPath(`${key}-batch`)}${slash}`)).body.value).toBe(1);
+    });
+
+    it.each(['/kv-store/v1/health', '/health/live', '/health/ready'])('GET %s with and without "/"', async (path) => {
+      for (const form of [path, `${path}/`]) {
+        const health = await call('GET', form);
+        expect(health.status).toBe(200);
+        expect(health.body.status).toBe('ok');
+      }
+    });
+
+    it('an encoded %2F at the end stays part of the key: ".../kv/a%2F" is the key "a/", not "a"', async () => {
+      expect((await call('PUT', '/kv-store/v1/kv/a%2F', { json: { value: 'slash' } })).body.key).toBe('a/');
+      expect((await call('PUT', '/kv-store/v1/kv/a', { json: { value: 'plain' } })).body.key).toBe('a');
+      expect((await call('GET', '/kv-store/v1/kv/a%2F')).body).toEqual({ key: 'a/', value: 'slash', version: 1 });
+      expect((await call('GET', '/kv-store/v1/kv/a%2F/')).body).toEqual({ key: 'a/', value: 'slash', version: 1 });
+      expect((await call('GET', '/kv-store/v1/kv/a/')).body).toEqual({ key: 'a', value: 'plain', version: 1 });
+    });
+  });
+
+  /**
+   * A value is any JSON: keys that name prototype machinery in JavaScript are
+   * data like any other. (Compared as JSON text: a "__proto__" in an object
+   * literal here would set a prototype, not a key.)
+   */
+  describe('values whose keys are "__proto__", "constructor" or "prototype"', () => {
+    const awkwardValues = [
+      '{"__proto__":{"x":1},"a":1}',
+      '{"constructor":{"prototype":{"polluted":true}},"prototype":null}',
+      '[{"__proto__":[]},{"nested":{"constructor":"x","__proto__":{"__proto__":{}}}}]',
+    ];
+    const putText = (key: string, text: string) =>
+      call('PUT', kvPath(key), { body: `{"value":${text}}`, headers: { 'content-type': 'application/json' } });
+
+    it.each(awkwardValues)('PUT and GET keep %s', async (text) => {
+      const key = `proto-${awkwardValues.indexOf(text)}`;
+      const written = await putText(key, text);
+      expect(written.status).toBe(201);
+      expect(JSON.stringify(written.body.value)).toBe(text);
+      expect(JSON.stringify((await get(key)).body.value)).toBe(text);
+      expect(JSON.stringify((await call('GET', `${kvPath(key)}?consistency=local`)).body.value)).toBe(text);
+      const [row] = await queryDatabase(node.database.url, 'SELECT value::text AS text FROM kv_register WHERE key = $1', [key]);
+      expect(JSON.stringify(JSON.parse(row!.text as string))).toBe(text);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it('batch items keep them too', async () => {
+      const items = awkwardValues.map((text, index) => `{"key":"proto-batch-${index}","value":${text}}`).join(',');
+      const result = await call('POST', '/kv-store/v1/kv/batch', { body: `{"items":[${items}]}`, headers: { 'content-type': 'application/json' } });
+      expect(result.status).toBe(200);
+      for (const [index, text] of awkwardValues.entries()) expect(JSON.stringify((await get(`proto-batch-${index}`)).body.value)).toBe(text);
+    });
+
+    it('as unknown fields of the request, they are refused with 400 like any other, writing nothing', async () => {
+      const before = await snapshot();
+      for (const field of ['__proto__', 'constructor', 'prototype']) {
+        const single = await call('PUT', kvPath('proto-field'), { body: `{"value":1,"${field}":{"x":1}}`, headers: { 'content-type': 'application/json' } });
+        expectOneShape(single, 400);
+        expect(single.body.message).toBe(`property ${field} should not exist`);
+        const item = await call('POST', '/kv-store/v1/kv/batch', {
+          body: `{"items":[{"key":"proto-field","value":1,"${field}":{}}]}`,
+          headers: { 'content-type': 'application/json' },
+        });
+        expectOneShape(item, 400);
+        expect(item.body.message).toContain(`${field} should not exist`);
+      }
+      expect(await snapshot()).toEqual(before);
     });
   });
 });
+
+/** The one error shape and nothing else: no framework fields such as Fastify's "code". */
+function expectOneShape(result: Awaited<ReturnType<typeof http>>, status: number): void {
+  expectErrorBody(result, status);
+  expect(Object.keys(result.body).sort()).toEqual(['error', 'message', 'statusCode']);
+}

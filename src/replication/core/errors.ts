@@ -1,3 +1,5 @@
+import type { DomainError } from '../../common/domain-error';
+
 /**
  * Domain errors of the replication core. They carry a code and the facts a
  * caller needs to answer honestly (HTTP mapping happens once, elsewhere):
@@ -16,8 +18,9 @@
  */
 export type ReplicationErrorCode = 'QUORUM_UNREACHABLE' | 'OUTCOME_UNKNOWN';
 
-export class ReplicationError extends Error {
+export class ReplicationError extends Error implements DomainError {
   override readonly name = 'ReplicationError';
+  readonly kind = 'unavailable';
   /** True exactly when the code is OUTCOME_UNKNOWN; spelled out so callers need not know the codes. */
   readonly mayHaveTakenEffect: boolean;
 
@@ -30,6 +33,11 @@ export class ReplicationError extends Error {
   ) {
     super(message, options);
     this.mayHaveTakenEffect = code === 'OUTCOME_UNKNOWN';
+  }
+
+  /** What a client needs to decide whether to retry: who did not answer, and whether the write may have happened. */
+  get clientDetails(): Record<string, unknown> {
+    return { unreachablePeers: [...this.unreachable], mayHaveTakenEffect: this.mayHaveTakenEffect };
   }
 
   static quorumUnreachable(reason: string, unreachable: readonly string[]): ReplicationError {

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { DomainError } from '../../common/domain-error';
 
 /** Thrown when this node's acceptor is asked to vote before it may. */
-export class AcceptorNotVotingError extends Error {
+export class AcceptorNotVotingError extends Error implements DomainError {
   readonly code = 'ACCEPTOR_RECOVERING';
+  readonly kind = 'unavailable';
   constructor() {
     super('this node is catching up from its peers and does not vote yet');
   }

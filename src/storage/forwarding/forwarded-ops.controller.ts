@@ -3,7 +3,8 @@ import { ClusterSecretGuard } from '../../peer-transport/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
 import { PeerChannels } from '../../peer-transport/peer-channels';
 import { KvExecutor } from '../kv-executor';
-import { encodeError, FORWARDED_OPS_METHOD, isKvOp, KvOp, KvOpResult } from './kv-ops';
+import { ForwardableOperation, parseForwardedOperation } from '../kv-operation';
+import { encodeError, FORWARDED_OPS_METHOD, WireResult } from './kv-ops';
 
 /**
  * Runs operations that another node routed here because this node is their
@@ -25,42 +26,28 @@ export class ForwardedOpsController implements OnModuleInit {
 
   @Post('ops') // = FORWARDED_OPS_METHOD under the peer API
   @HttpCode(HttpStatus.OK)
-  async ops(@Body() body: unknown): Promise<{ results: KvOpResult[] }> {
+  async ops(@Body() body: unknown): Promise<{ results: WireResult[] }> {
     const { ops, timeoutMs } = parse(body);
     const deadline = Date.now() + timeoutMs;
     // Started together (and in order, so operations on one key apply in order) so the proposer batches their rounds.
-    const settled = await Promise.allSettled(ops.map((op) => this.run(op, deadline)));
+    const settled = await Promise.allSettled(ops.map((op) => this.executor.execute(op, deadline)));
     return {
-      results: settled.map((outcome): KvOpResult => {
-        if (outcome.status === 'fulfilled') return outcome.value;
+      results: settled.map((outcome): WireResult => {
+        if (outcome.status === 'fulfilled') return { ok: true, ...outcome.value };
         const error = encodeError(outcome.reason);
         if (!error) throw outcome.reason;
         return { ok: false, error };
       }),
     };
   }
-
-  private async run(op: KvOp, deadline: number): Promise<KvOpResult> {
-    switch (op.type) {
-      case 'put': {
-        const { created, entry } = await this.executor.put(op.key, op.value, op.conditions, deadline);
-        return { ok: true, created, version: entry.version };
-      }
-      case 'delete':
-        await this.executor.delete(op.key, op.conditions, deadline);
-        return { ok: true };
-      case 'read': {
-        const entry = await this.executor.get(op.key, 'linearizable', deadline);
-        return { ok: true, value: entry.value, version: entry.version };
-      }
-    }
-  }
 }
 
-function parse(body: unknown): { ops: KvOp[]; timeoutMs: number } {
+function parse(body: unknown): { ops: ForwardableOperation[]; timeoutMs: number } {
   const { ops, timeoutMs } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (!Array.isArray(ops) || !ops.every(isKvOp)) throw new BadRequestException('ops must be a list of put, delete or read operations');
+  const parsed = Array.isArray(ops) ? ops.map(parseForwardedOperation) : [];
+  if (!Array.isArray(ops) || !parsed.every((op) => op !== undefined)) {
+    throw new BadRequestException('ops must be a list of put, delete or read operations');
+  }
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= 600_000)) throw new BadRequestException('timeoutMs must be 1-600000');
-  return { ops, timeoutMs };
+  return { ops: parsed, timeoutMs };
 }
-

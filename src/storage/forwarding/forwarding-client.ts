@@ -2,15 +2,19 @@ import { PeerConfig } from '../../config/peers';
 import { BATCH_LINGER_MS, CallCoalescer, scheduleOnImmediate } from '../../common/call-coalescer';
 import { PeerCallError } from '../../peer-transport/peer-call-error';
 import { PeerChannel } from '../../peer-transport/peer-channel';
-import { FORWARDED_OPS_METHOD, KvOp, KvOpResult } from './kv-ops';
+import { ForwardableOperation, parseForwardedResult, ResultOf } from '../kv-operation';
+import { decodeError, FORWARDED_OPS_METHOD, WireResult } from './kv-ops';
 
 /** The operation never reached the peer (or the peer turned it away unread): running it elsewhere cannot apply it twice. */
 export class NotDeliveredError extends Error {}
 
 interface KeyedResult {
   readonly key: string;
-  readonly result: KvOpResult;
+  readonly result: WireResult;
 }
+
+/** The peer ran the operation: its result, or the domain error it failed with (an absent key, a failed precondition, no quorum). */
+export type ForwardedAnswer<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: Error };
 
 /**
  * Sends operations to the node that should propose for them. Operations
@@ -18,7 +22,7 @@ interface KeyedResult {
  * request, which also lets the receiving proposer batch their rounds.
  */
 export class ForwardingClient {
-  private readonly ops: CallCoalescer<KvOp, KeyedResult>;
+  private readonly ops: CallCoalescer<ForwardableOperation, KeyedResult>;
 
   constructor(
     readonly peer: PeerConfig,
@@ -32,15 +36,24 @@ export class ForwardingClient {
     );
   }
 
-  /** `timeoutMs` is the caller's remaining budget; the peer must answer within it. */
-  async execute(op: KvOp, timeoutMs: number): Promise<KvOpResult> {
+  /**
+   * `timeoutMs` is the caller's remaining budget; the peer must answer within
+   * it. Throws when the peer did not answer (NotDeliveredError when it
+   * certainly never acted on it) or answered something that does not fit.
+   */
+  async execute<O extends ForwardableOperation>(op: O, timeoutMs: number): Promise<ForwardedAnswer<ResultOf<O>>> {
     const [reply] = await this.ops.call([op], timeoutMs);
-    return reply!.result;
+    if (!reply) throw new Error(`peer ${this.peer.id}: no reply`);
+    const wire = reply.result;
+    if (!wire.ok) return { ok: false, error: decodeError(op.key, wire.error) };
+    const result = parseForwardedResult(op, wire);
+    if (!result) throw new Error(`peer ${this.peer.id}: malformed result for a ${op.type}`);
+    return { ok: true, result };
   }
 
   /** Not idempotent: a write resent after the peer read it could apply twice, so it is never resent. */
-  private async send(ops: KvOp[], timeoutMs: number): Promise<KeyedResult[]> {
-    let reply: { results?: KvOpResult[] };
+  private async send(ops: ForwardableOperation[], timeoutMs: number): Promise<KeyedResult[]> {
+    let reply: { results?: WireResult[] };
     try {
       // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
       reply = await this.channel.call(FORWARDED_OPS_METHOD, { ops, timeoutMs: Math.max(1, timeoutMs - 50) }, timeoutMs, {
