@@ -1,5 +1,5 @@
-import { ProtocolViolationError } from '../replication/core/errors';
-import { withTimeout } from '../replication/core/with-timeout';
+import { ProtocolViolationError } from './protocol-violation';
+import { withTimeout } from './with-timeout';
 
 export interface CoalescerSettings {
   /** Most keys in one call. */

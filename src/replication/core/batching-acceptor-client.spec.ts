@@ -1,12 +1,12 @@
 import { BatchingAcceptorClient } from './batching-acceptor-client';
 import { encodeBallot } from './ballot';
-import { ProtocolViolationError } from './errors';
+import { ProtocolViolationError } from '../../common/protocol-violation';
 import { LocalAcceptorClient } from './local-acceptor-client';
 import { MemoryAcceptorStore } from './testing/memory-acceptor-store';
 import { PrepareReply, PrepareRequest } from './messages';
 import { AcceptorClient } from './transport';
 import { protocolFakeTimers } from './testing/test-support';
-import { CallTimeoutError } from './with-timeout';
+import { CallTimeoutError } from '../../common/with-timeout';
 
 const ballot = encodeBallot({ counter: 1, boot: 0, nodeId: 'p' });
 

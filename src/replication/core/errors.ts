@@ -53,14 +53,6 @@ export function isReplicationError(error: unknown, code?: ReplicationErrorCode):
   return error instanceof ReplicationError && (code === undefined || error.code === code);
 }
 
-/**
- * An acceptor answered something that breaks the transport contract (wrong
- * number of replies, replies for other keys). Treated like "no answer".
- */
-export class ProtocolViolationError extends Error {
-  override readonly name = 'ProtocolViolationError';
-}
-
 function withPeers(reason: string, unreachable: readonly string[]): string {
   return unreachable.length === 0 ? reason : `${reason} (unreachable: ${unreachable.join(', ')})`;
 }

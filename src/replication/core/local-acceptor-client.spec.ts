@@ -3,7 +3,7 @@ import { encodeBallot } from './ballot';
 import { LocalAcceptorClient } from './local-acceptor-client';
 import { MemoryAcceptorStore } from './testing/memory-acceptor-store';
 import { protocolFakeTimers } from './testing/test-support';
-import { CallTimeoutError } from './with-timeout';
+import { CallTimeoutError } from '../../common/with-timeout';
 
 describe('LocalAcceptorClient', () => {
   it('calls the store directly', async () => {

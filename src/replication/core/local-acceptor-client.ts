@@ -1,7 +1,7 @@
 import { AcceptorStore } from './acceptor-store';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 import { AcceptorClient } from './transport';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../../common/with-timeout';
 
 /**
  * Reaches this node's own acceptor: a direct call into its store, no network.

@@ -1,7 +1,8 @@
 import { BatchingAcceptorClient, BatchingOptions } from './batching-acceptor-client';
 import { Ballot, BallotClock, ZERO_BALLOT, compareBallots } from './ballot';
 import { ChangeFn, IDENTITY, PendingChange, QueuedChange, applyInOrder } from './change';
-import { ProtocolViolationError, ReplicationError } from './errors';
+import { ProtocolViolationError } from '../../common/protocol-violation';
+import { ReplicationError } from './errors';
 import { AcceptReply, PeekReply, PrepareReply } from './messages';
 import { NextBallotCache, PreparedNext } from './next-ballot-cache';
 import { Answer, QuorumCall, awaitAgreement, awaitQuorum, nodesWithStatus, repliesOf } from './quorum';

@@ -1,7 +1,7 @@
 import { encodeBallot } from '../ballot';
 import { InMemoryNetwork, NetworkError } from './in-memory-network';
 import { fakeTimeRunner, protocolFakeTimers } from './test-support';
-import { CallTimeoutError } from '../with-timeout';
+import { CallTimeoutError } from '../../../common/with-timeout';
 
 const ballot = (counter: number) => encodeBallot({ counter, boot: 0, nodeId: 'p' });
 

@@ -3,7 +3,7 @@ import { MemoryAcceptorStore } from './memory-acceptor-store';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from '../messages';
 import { SeededRandom } from './seeded-random';
 import { AcceptorClient } from '../transport';
-import { withTimeout } from '../with-timeout';
+import { withTimeout } from '../../../common/with-timeout';
 
 /**
  * Test support: a network between proposers and MemoryAcceptorStores that
