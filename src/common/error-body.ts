@@ -27,9 +27,9 @@ const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'the body must be JSON: send Content-Type
  */
 export function describeKnownError(error: unknown): ErrorBody | undefined {
   if (error instanceof HttpException) {
-    const status = error.getStatus();
+    const status: number = error.getStatus();
     // Fastify's parser raises it (Nest's adapter wraps it in an HttpException).
-    if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return body(status, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
+    if (status === (HttpStatus.UNSUPPORTED_MEDIA_TYPE as number)) return body(status, UNSUPPORTED_MEDIA_TYPE_MESSAGE);
     const response = error.getResponse();
     const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
