@@ -190,15 +190,27 @@ class ProxiedConnection {
     if (this.closed) return;
     this.closed = true;
     this.proxy.forget(this);
-    for (const socket of [this.client, this.upstream]) {
-      if (socket && !socket.destroyed) {
-        try {
-          socket.resetAndDestroy();
-        } catch {
-          socket.destroy();
-        }
-      }
-    }
+    for (const socket of [this.client, this.upstream]) if (socket && !socket.destroyed) resetOrDestroy(socket);
+  }
+}
+
+/**
+ * Closes a socket with a reset (RST) where it can. Not while its end() is still
+ * shutting down (ended, not yet finished): resetAndDestroy() then fails with
+ * EINVAL, and Node 20 neither closes the handle nor forgets it, so the process,
+ * once everything else is done, spins forever at exit waiting for that handle to
+ * close (this kept Jest from exiting after the chaos suite). Such a socket is
+ * closed plainly; its FIN is on its way anyway.
+ */
+function resetOrDestroy(socket: net.Socket): void {
+  if (socket.writableEnded && !socket.writableFinished) {
+    socket.destroy();
+    return;
+  }
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy(); // not a TCP handle
   }
 }
 
