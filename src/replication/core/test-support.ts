@@ -2,7 +2,7 @@ import { BallotClock } from './ballot';
 import { ChangeFn } from './change';
 import { InMemoryNetwork, NetworkFaults } from './in-memory-network';
 import { Proposer, ProposerOptions } from './proposer';
-import { RegisterState } from './register';
+import { RegisterContent } from './register';
 import { AcceptorClient } from './transport';
 
 /**
@@ -71,7 +71,7 @@ export function makeProposer(
   });
 }
 
-export function counterOf(state: RegisterState): number {
+export function counterOf(state: RegisterContent): number {
   return state.present ? (state.value as number) : 0;
 }
 
@@ -81,9 +81,9 @@ export const increment: ChangeFn<number> = (current) => {
   return { state: { present: true, value, version: current.version + 1 }, result: value };
 };
 
-export function put(value: unknown): ChangeFn<RegisterState> {
+export function put(value: unknown): ChangeFn<RegisterContent> {
   return (current) => {
-    const state = { present: true, value, version: current.version + 1 };
+    const state: RegisterContent = { present: true, value, version: current.version + 1 };
     return { state, result: state };
   };
 }
