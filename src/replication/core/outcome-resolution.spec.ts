@@ -365,16 +365,21 @@ describe('outcome resolution', () => {
   });
 
   describe('lost accept replies', () => {
-    it('resolves an accept stored everywhere whose replies were all lost as a success', async () => {
+    it('resolves an accept stored everywhere whose replies were all lost as a success, by looking', async () => {
       const network = makeNetwork(3);
       const proposer = makeProposer(network, 'n1', { wrap: hookAccepts(({ round }) => (round === 1 ? 'lose-reply' : 'deliver')) });
       expect(await run(proposer.change(KEY, increment, deadline()))).toBe(1);
+      // A majority reports our ballot when peeked: chosen, no resolution round needed.
+      expect(network.countSent({ kind: 'prepare' })).toBe(3);
       expect(counterOf(await finalState(network))).toBe(1);
     });
 
     it('keeps resolving while the resolution round loses its replies too, and knows its own ballots', async () => {
       const network = makeNetwork(3);
-      const proposer = makeProposer(network, 'n1', { wrap: hookAccepts(({ round }) => (round <= 3 ? 'lose-reply' : 'deliver')) });
+      // No peek is answered, so only resolution rounds can settle it.
+      const unpeekable = (client: AcceptorClient): AcceptorClient => ({ ...client, nodeId: client.nodeId, peek: () => Promise.reject(new Error('peek lost')) });
+      const hooked = hookAccepts(({ round }) => (round <= 3 ? 'lose-reply' : 'deliver'));
+      const proposer = makeProposer(network, 'n1', { wrap: (client) => unpeekable(hooked(client)) });
       expect(await run(proposer.change(KEY, increment, deadline()))).toBe(1);
       expect(network.countSent({ kind: 'accept' })).toBe(12);
       expect(counterOf(await finalState(network))).toBe(1);

@@ -21,6 +21,11 @@ function losingAcceptReplies(client: AcceptorClient): AcceptorClient {
   };
 }
 
+/** As losingAcceptReplies, and no peek is answered either: nothing tells what the accepts did. */
+function losingAcceptAndPeekReplies(client: AcceptorClient): AcceptorClient {
+  return { ...losingAcceptReplies(client), peek: () => Promise.reject(new Error('peek lost')) };
+}
+
 async function expectReplicationError(promise: Promise<unknown>): Promise<ReplicationError> {
   const outcome = await settle(promise);
   if (outcome.status === 'fulfilled') throw new Error(`expected a ReplicationError, got ${JSON.stringify(outcome.value)}`);
@@ -131,9 +136,17 @@ describe('Proposer', () => {
   });
 
   describe('uncertain outcomes', () => {
-    it('answers OUTCOME_UNKNOWN when accept replies are lost, although the change was stored', async () => {
+    it('settles an accept whose replies were all lost by looking: a majority holds it, so it is chosen', async () => {
       const network = makeNetwork(3);
       const proposer = makeProposer(network, 'n1', { wrap: losingAcceptReplies });
+      expect(await run(proposer.change('k', increment, deadline()))).toBe(1);
+      expect(network.countSent({ kind: 'prepare' })).toBe(3); // no resolution round: the peek sufficed
+      expect(network.countSent({ kind: 'accept' })).toBe(3);
+    });
+
+    it('answers OUTCOME_UNKNOWN when accept replies are lost and nothing else answers, although the change was stored', async () => {
+      const network = makeNetwork(3);
+      const proposer = makeProposer(network, 'n1', { wrap: losingAcceptAndPeekReplies });
       const error = await expectReplicationError(proposer.change('k', increment, deadline()));
       expect(error.code).toBe('OUTCOME_UNKNOWN');
       expect(error.mayHaveTakenEffect).toBe(true);
@@ -148,9 +161,9 @@ describe('Proposer', () => {
       const wrap = (client: AcceptorClient): AcceptorClient => ({
         ...client,
         nodeId: client.nodeId,
-        accept: (requests, timeoutMs) => (losing ? losingAcceptReplies(client) : client).accept(requests, timeoutMs),
+        accept: (requests, timeoutMs) => (losing ? losingAcceptAndPeekReplies(client) : client).accept(requests, timeoutMs),
         prepare: (requests, timeoutMs) => client.prepare(requests, timeoutMs),
-        peek: (keys, timeoutMs) => client.peek(keys, timeoutMs),
+        peek: (keys, timeoutMs) => (losing ? losingAcceptAndPeekReplies(client) : client).peek(keys, timeoutMs),
       });
       const proposer = makeProposer(network, 'n1', { wrap });
       await run(proposer.change('k', increment, deadline()));

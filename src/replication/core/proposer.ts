@@ -398,6 +398,14 @@ export class Proposer {
 
     for (;;) {
       if (this.now() >= deadlineMs) throw unknown('the deadline passed before its outcome was resolved');
+      // First a look that does not compete for the key: a state that a majority already holds at
+      // one ballot is chosen, and its lineage may settle the question without a round. It is
+      // taken before the competitor who overtook us has had time to stack more writes than a
+      // lineage keeps (it would, on its one-round-trip path, while we back off from its rounds).
+      const chosen = await this.peekChosen(key, deadlineMs);
+      const settled = chosen === undefined ? undefined : this.settledByChosen(chosen.accepted, chosen.state, ours, carried);
+      if (settled !== undefined) return settled ? 'ours-chosen' : 'ours-excluded';
+
       const prepare = await this.prepare(key, deadlineMs);
       if (prepare.kind !== 'granted') {
         lastUnreachable = prepare.unreachable;
@@ -424,6 +432,35 @@ export class Proposer {
       lastUnreachable = accept.kind === 'unknown' ? accept.unreachable : [];
       await this.backOff(backoffAttempt++, deadlineMs, () => unknown('the deadline passed while resolving it'));
     }
+  }
+
+  /**
+   * The accepted ballot and state that a majority of acceptors report alike
+   * (so chosen), or undefined when they do not agree or do not answer. Reads
+   * only: no promise, no write.
+   */
+  private async peekChosen(key: string, deadlineMs: number): Promise<{ accepted: Ballot; state: RegisterState } | undefined> {
+    const timeoutMs = this.callTimeout(deadlineMs);
+    if (timeoutMs <= 0) return undefined;
+    const calls = this.fanOut<PeekReply>(key, (acceptor) => acceptor.peek([key], timeoutMs));
+    const outcome = await awaitAgreement(calls, this.quorumSize, (reply) => reply.accepted);
+    const agreed = repliesOf(outcome.answers).find((reply) => reply.accepted === outcome.winner);
+    return outcome.reached ? agreed : undefined;
+  }
+
+  /**
+   * Whether our change took effect, judged from a state S known to be chosen
+   * at ballot H: every later chosen state is built on S. So if S's chain
+   * passes through B1 our change took effect; if it does not and H > B1, B1
+   * can never join the chain any more (ballots rise along a chain). If
+   * H < B1, our accept may still be completed on top of S: undefined.
+   */
+  private settledByChosen(accepted: Ballot, state: RegisterState, ours: SentProposal, carried: ReadonlyMap<Ballot, boolean>): boolean | undefined {
+    const sentByUs = carried.get(accepted); // B1 itself, or a ballot of this resolution (all above B1)
+    if (sentByUs !== undefined) return sentByUs;
+    if (state.lineage.includes(ours.ballot)) return true;
+    if (compareBallots(accepted, ours.ballot) < 0) return undefined;
+    return this.chainPassesThrough(accepted, state, ours);
   }
 
   /**

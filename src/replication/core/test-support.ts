@@ -56,19 +56,22 @@ export function makeNetwork(acceptorCount: number, seed = 1, faults: Partial<Net
   return network;
 }
 
-export function makeProposer(
-  network: InMemoryNetwork,
-  from: string,
-  overrides: Partial<ProposerOptions> & { boot?: number; wrap?: (client: AcceptorClient) => AcceptorClient } = {},
-): Proposer {
+export type TestProposerOverrides = Partial<ProposerOptions> & { boot?: number; wrap?: (client: AcceptorClient) => AcceptorClient };
+
+export function makeProposer(network: InMemoryNetwork, from: string, overrides: TestProposerOverrides = {}): Proposer {
+  return new Proposer(testProposerOptions(network, from, overrides));
+}
+
+/** What makeProposer builds a proposer from: for tests that build a Proposer subclass instead. */
+export function testProposerOptions(network: InMemoryNetwork, from: string, overrides: TestProposerOverrides = {}): ProposerOptions {
   const { boot = 0, wrap = (client: AcceptorClient) => client, ...options } = overrides;
-  return new Proposer({
+  return {
     clock: new BallotClock(from, boot),
     acceptors: network.clientsFor(from).map(wrap),
     callTimeoutMs: 100,
     random: network.random.source,
     ...options,
-  });
+  };
 }
 
 export function counterOf(state: RegisterContent): number {
