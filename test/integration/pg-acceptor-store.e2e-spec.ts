@@ -43,6 +43,12 @@ describe('PgAcceptorStore on PostgreSQL', () => {
     ]);
   });
 
+  it('hands each register over to a catch-up scan with its promise and its lineage', async () => {
+    await store.accept([{ key: 'scan-me', ballot: b(5), state: { present: true, value: 1, version: 2, lineage: [b(5), b(2), ''] }, next: b(6) }]);
+    const [row] = await store.scan('scan-ma', 1);
+    expect(row).toEqual({ key: 'scan-me', promised: b(6), accepted: b(5), state: { present: true, value: 1, version: 2, lineage: [b(5), b(2), ''] } });
+  });
+
   it('runs concurrent batches over the same keys in opposite orders without deadlock errors', async () => {
     const keys = Array.from({ length: 200 }, (_, i) => `deadlock-${i}`);
     const batches = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? keys : [...keys].reverse()));
