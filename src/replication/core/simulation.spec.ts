@@ -300,7 +300,7 @@ describe('simulation', () => {
       keys: 1,
       faults: {},
       chaos: false,
-      // A majority restarted on empty disks without catching up: exactly what PROTOCOL.md forbids.
+      // A majority restarted on empty disks without catching up: exactly what docs/protocol.md forbids.
       sabotage: { afterOps: 10, act: (network) => ['n2', 'n3'].forEach((id) => network.memoryStore(id).wipe()) },
     });
     const violations = checkCounterHistory(ops, finalCounts);
