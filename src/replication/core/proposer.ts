@@ -370,9 +370,11 @@ export class Proposer {
    * change. So the question is whether the chain of states leading to what
    * gets chosen passes through B1; chainPassesThrough answers it.
    *
-   * Each attempt prepares a fresh ballot B and takes the newest accepted
-   * ballot H (state S) among the grants, as any round does. With an answer it
-   * accepts (B, S) at all: an identity round. Once a majority has it, S is
+   * Each attempt first peeks: a state that a majority hold at one ballot is
+   * chosen, and may settle it with no round (settledByChosen). Otherwise it
+   * prepares a fresh ballot B and takes the newest accepted ballot H (state
+   * S) among the grants, as any round does. With an answer it accepts (B, S)
+   * at all: an identity round. Once a majority has it, S is
    * chosen and every later round builds on it (every later prepare quorum
    * meets that majority), so the answer is final: our change took effect
    * exactly once, or it never will. If that accept is itself ambiguous or
@@ -419,7 +421,7 @@ export class Proposer {
       const { ballot, accepted, state } = prepare.prepared;
       const carriesOurs = carried.get(accepted) ?? this.chainPassesThrough(accepted, state, ours);
       if (carriesOurs === undefined) {
-        throw unknown('a newer write by another proposer may or may not have been built on it');
+        throw unknown('a newer write by another proposer may or may not have been built on it (its lineage does not reach back that far, or is not known)');
       }
 
       const next = this.clock.next();
@@ -458,8 +460,7 @@ export class Proposer {
   private settledByChosen(accepted: Ballot, state: RegisterState, ours: SentProposal, carried: ReadonlyMap<Ballot, boolean>): boolean | undefined {
     const sentByUs = carried.get(accepted); // B1 itself, or a ballot of this resolution (all above B1)
     if (sentByUs !== undefined) return sentByUs;
-    if (state.lineage.includes(ours.ballot)) return true;
-    if (compareBallots(accepted, ours.ballot) < 0) return undefined;
+    if (compareBallots(accepted, ours.ballot) < 0) return undefined; // no lineage below B1 can hold it
     return this.chainPassesThrough(accepted, state, ours);
   }
 
