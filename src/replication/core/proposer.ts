@@ -374,10 +374,10 @@ export class Proposer {
    * chosen, and may settle it with no round (settledByChosen). Otherwise it
    * prepares a fresh ballot B and takes the newest accepted ballot H (state
    * S) among the grants, as any round does. With an answer it accepts (B, S)
-   * at all: an identity round. Once a majority has it, S is
-   * chosen and every later round builds on it (every later prepare quorum
-   * meets that majority), so the answer is final: our change took effect
-   * exactly once, or it never will. If that accept is itself ambiguous or
+   * at all: an identity round. Once a majority has it, S is chosen and every
+   * later round builds on it (every later prepare quorum meets that
+   * majority), so the answer is final: our change took effect exactly once,
+   * or it never will. If that accept is itself ambiguous or
    * rejected, the question is the same, so it starts over (remembering what
    * each ballot it sent carried). docs/protocol.md has the full argument.
    */
