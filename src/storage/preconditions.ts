@@ -1,4 +1,4 @@
-import { RegisterState } from '../replication/core/register';
+import { RegisterContent } from '../replication/core/register';
 
 /**
  * A parsed entity-tag list from If-Match or If-None-Match: `*`, or the
@@ -22,7 +22,7 @@ export function etagOf(version: number): string {
  * never matches) and fails on an absent key; If-None-Match uses weak
  * comparison and fails when the key is present and matches (`*`: when present).
  */
-export function preconditionsHold(current: RegisterState, conditions: Preconditions): boolean {
+export function preconditionsHold(current: RegisterContent, conditions: Preconditions): boolean {
   const { ifMatch, ifNoneMatch } = conditions;
   if (ifMatch) {
     if (!current.present) return false;

@@ -1,4 +1,4 @@
-import { RegisterState, followsVersionRule } from './register';
+import { RegisterContent, RegisterState, followsVersionRule } from './register';
 
 /**
  * A change to one register: given the current state, the new state and what
@@ -9,13 +9,14 @@ import { RegisterState, followsVersionRule } from './register';
  * the current state it was shown may not be chosen yet.
  *
  * It must also follow the version rule: return the state unchanged, or raise
- * its version (see RegisterState.version). The proposer's outcome resolution
+ * its version (see RegisterContent.version). The proposer's outcome resolution
  * depends on it, so a change that breaks it is treated like one that throws.
+ * It returns content only: the proposer stamps the lineage (see proposedState).
  */
 export type ChangeFn<R> = (current: RegisterState) => ChangeOutcome<R>;
 
 export interface ChangeOutcome<R> {
-  readonly state: RegisterState;
+  readonly state: RegisterContent;
   readonly result: R;
 }
 
@@ -61,7 +62,8 @@ export class PendingChange<R> implements QueuedChange {
         );
       }
       this.outcome = { kind: 'result', result };
-      return state;
+      // Until the round stamps its own id (proposedState), new content carries the lineage it was built on.
+      return state.version === current.version ? current : { ...state, lineage: current.lineage };
     } catch (error) {
       this.outcome = { kind: 'threw', error };
       return current;

@@ -12,7 +12,7 @@ describe('LocalAcceptorClient', () => {
     const ballot = encodeBallot({ counter: 1, boot: 0, nodeId: 'me' });
     expect(client.nodeId).toBe('me');
     expect(await client.prepare([{ key: 'k', ballot }], 100)).toMatchObject([{ key: 'k', ok: true }]);
-    expect(await client.accept([{ key: 'k', ballot, state: { present: true, value: 1, version: 1 } }], 100)).toEqual([
+    expect(await client.accept([{ key: 'k', ballot, state: { present: true, value: 1, version: 1, lineage: [ballot] } }], 100)).toEqual([
       { key: 'k', ok: true },
     ]);
     expect(await client.peek(['k'], 100)).toMatchObject([{ key: 'k', accepted: ballot }]);

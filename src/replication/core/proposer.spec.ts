@@ -21,6 +21,11 @@ function losingAcceptReplies(client: AcceptorClient): AcceptorClient {
   };
 }
 
+/** As losingAcceptReplies, and no peek is answered either: nothing tells what the accepts did. */
+function losingAcceptAndPeekReplies(client: AcceptorClient): AcceptorClient {
+  return { ...losingAcceptReplies(client), peek: () => Promise.reject(new Error('peek lost')) };
+}
+
 async function expectReplicationError(promise: Promise<unknown>): Promise<ReplicationError> {
   const outcome = await settle(promise);
   if (outcome.status === 'fulfilled') throw new Error(`expected a ReplicationError, got ${JSON.stringify(outcome.value)}`);
@@ -48,6 +53,29 @@ describe('Proposer', () => {
       expect(counterOf(await run(proposer.read('k', deadline())))).toBe(2);
     });
 
+    it("stamps each new version's lineage with the ballot it was sent at; a round that changes nothing keeps it", async () => {
+      const network = makeNetwork(3);
+      const sentAt: string[] = [];
+      const recordingAccepts = (client: AcceptorClient): AcceptorClient => ({
+        nodeId: client.nodeId,
+        prepare: (requests, timeoutMs) => client.prepare(requests, timeoutMs),
+        accept: (requests, timeoutMs) => (sentAt.push(requests[0]!.ballot), client.accept(requests, timeoutMs)),
+        peek: (keys, timeoutMs) => client.peek(keys, timeoutMs),
+      });
+      const proposer = makeProposer(network, 'n1', { lineageLimit: 3, wrap: recordingAccepts });
+      await run(proposer.change('k', put('a'), deadline())); // a full round: its prepare ballot
+      await run(proposer.change('k', put('b'), deadline())); // one round trip: the cached next ballot
+      const [first, second] = [...new Set(sentAt)];
+      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(Array(3).fill([second, first, '']));
+      // A failed precondition writes back what it found, lineage and all.
+      await run(proposer.change('k', (current) => ({ state: current, result: 'unchanged' }), deadline()));
+      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(Array(3).fill([second, first, '']));
+      // Newest first, cut to the limit: the origin's id goes first.
+      await run(proposer.change('k', put('c'), deadline()));
+      const third = [...new Set(sentAt)].pop();
+      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(Array(3).fill([third, second, first]));
+    });
+
     it.each([3, 5])('replicates to a majority of %i acceptors, visible from another proposer', async (count) => {
       const network = makeNetwork(count);
       const writer = makeProposer(network, 'n1');
@@ -55,7 +83,7 @@ describe('Proposer', () => {
       expect(writer.quorumSize).toBe(Math.floor(count / 2) + 1);
       const written = await run(writer.change('k', put('hello'), deadline()));
       expect(written).toEqual({ present: true, value: 'hello', version: 1 });
-      expect(await run(reader.read('k', deadline()))).toEqual(written);
+      expect(await run(reader.read('k', deadline()))).toMatchObject(written);
       expect(await run(reader.change('k', put('again'), deadline()))).toMatchObject({ value: 'again', version: 2 });
     });
 
@@ -108,9 +136,17 @@ describe('Proposer', () => {
   });
 
   describe('uncertain outcomes', () => {
-    it('answers OUTCOME_UNKNOWN when accept replies are lost, although the change was stored', async () => {
+    it('settles an accept whose replies were all lost by looking: a majority holds it, so it is chosen', async () => {
       const network = makeNetwork(3);
       const proposer = makeProposer(network, 'n1', { wrap: losingAcceptReplies });
+      expect(await run(proposer.change('k', increment, deadline()))).toBe(1);
+      expect(network.countSent({ kind: 'prepare' })).toBe(3); // no resolution round: the peek sufficed
+      expect(network.countSent({ kind: 'accept' })).toBe(3);
+    });
+
+    it('answers OUTCOME_UNKNOWN when accept replies are lost and nothing else answers, although the change was stored', async () => {
+      const network = makeNetwork(3);
+      const proposer = makeProposer(network, 'n1', { wrap: losingAcceptAndPeekReplies });
       const error = await expectReplicationError(proposer.change('k', increment, deadline()));
       expect(error.code).toBe('OUTCOME_UNKNOWN');
       expect(error.mayHaveTakenEffect).toBe(true);
@@ -125,9 +161,9 @@ describe('Proposer', () => {
       const wrap = (client: AcceptorClient): AcceptorClient => ({
         ...client,
         nodeId: client.nodeId,
-        accept: (requests, timeoutMs) => (losing ? losingAcceptReplies(client) : client).accept(requests, timeoutMs),
+        accept: (requests, timeoutMs) => (losing ? losingAcceptAndPeekReplies(client) : client).accept(requests, timeoutMs),
         prepare: (requests, timeoutMs) => client.prepare(requests, timeoutMs),
-        peek: (keys, timeoutMs) => client.peek(keys, timeoutMs),
+        peek: (keys, timeoutMs) => (losing ? losingAcceptAndPeekReplies(client) : client).peek(keys, timeoutMs),
       });
       const proposer = makeProposer(network, 'n1', { wrap });
       await run(proposer.change('k', increment, deadline()));
@@ -162,7 +198,7 @@ describe('Proposer', () => {
       // state at the same version, so the rival's round cannot have been built on ours: 'late' is re-run.
       expect(await run(cached.change('k', put('late'), deadline()))).toEqual({ present: true, value: 'late', version: 3 });
       // The rival write was kept (version 2), and 'late' was applied once, on top of it.
-      expect(await run(makeProposer(network, 'n3').read('k', deadline()))).toEqual({ present: true, value: 'late', version: 3 });
+      expect(await run(makeProposer(network, 'n3').read('k', deadline()))).toMatchObject({ present: true, value: 'late', version: 3 });
     });
   });
 
@@ -366,7 +402,7 @@ describe('Proposer', () => {
       network.restart('n3');
       // A proposer died after its accept reached n1 only.
       const ghost = encodeBallot({ counter: 1000, boot: 0, nodeId: 'ghost' });
-      await run(network.store('n1').accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2 } }]));
+      await run(network.store('n1').accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2, lineage: [ghost] } }]));
 
       const reader = makeProposer(network, 'n2');
       const before = network.sent.length;
@@ -384,7 +420,7 @@ describe('Proposer', () => {
       const network = makeNetwork(3);
       await run(makeProposer(network, 'n1').change('k', put('v1'), deadline()));
       const ghost = encodeBallot({ counter: 1000, boot: 0, nodeId: 'ghost' });
-      await run(network.store('n1').accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2 } }]));
+      await run(network.store('n1').accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2, lineage: [ghost] } }]));
       // Replies arrive n1 first; n2 and n3 still agree on v1, which is chosen.
       expect((await run(makeProposer(network, 'n2').read('k', deadline()))).value).toBe('v1');
     });

@@ -6,7 +6,7 @@ import { ReplicationError } from './errors';
 import { AcceptReply, PeekReply, PrepareReply } from './messages';
 import { NextBallotCache, PreparedNext } from './next-ballot-cache';
 import { Answer, QuorumCall, awaitAgreement, awaitQuorum, nodesWithStatus, repliesOf } from './quorum';
-import { RegisterState, sameState } from './register';
+import { LINEAGE_LIMIT, RegisterState, proposedState, sameState } from './register';
 import { AcceptorClient } from './transport';
 import { BackoffPolicy, backoffDelay } from './backoff';
 
@@ -42,6 +42,11 @@ export interface ProposerOptions {
    * Infinity peeks only the majority unless it fails; 0 peeks everyone at once.
    */
   readonly readHedgeMs?: number;
+  /**
+   * Most change ids a state's lineage keeps (K). Any K >= 1 is safe; a smaller
+   * one leaves more ambiguous accepts unresolved. Default LINEAGE_LIMIT.
+   */
+  readonly lineageLimit?: number;
   /** For jitter; uniform in [0, 1). Default Math.random. */
   readonly random?: () => number;
   /** The clock deadlines are measured on, in ms. Default Date.now. */
@@ -65,8 +70,12 @@ type AcceptOutcome =
   | { readonly kind: 'rejected-by-all' }
   | { readonly kind: 'unknown'; readonly unreachable: readonly string[] };
 
-/** A state we sent in an accept, with the ballot it was sent at and the next ballot piggybacked on it. */
-interface SentProposal {
+/**
+ * A state we sent in an accept, with the ballot it was sent at and the next
+ * ballot piggybacked on it. For a state with a new version, `ballot` is also
+ * its change id, the head of its lineage.
+ */
+export interface SentProposal {
   readonly ballot: Ballot;
   readonly state: RegisterState;
   readonly next: Ballot;
@@ -95,6 +104,7 @@ export class Proposer {
   private readonly backoffPolicy: BackoffPolicy;
   private readonly unreachableRetries: number;
   private readonly readHedgeMs: number;
+  private readonly lineageLimit: number;
   /** Rotates which peers a read asks first, so that reads spread over the cluster. */
   private readRotation = 0;
   private readonly nextBallots: NextBallotCache;
@@ -119,6 +129,8 @@ export class Proposer {
     this.backoffPolicy = { baseMs: options.backoff?.baseMs ?? 10, maxMs: options.backoff?.maxMs ?? 500 };
     this.unreachableRetries = options.unreachableRetries ?? 2;
     this.readHedgeMs = options.readHedgeMs ?? 30;
+    this.lineageLimit = options.lineageLimit ?? LINEAGE_LIMIT;
+    if (!Number.isInteger(this.lineageLimit) || this.lineageLimit < 1) throw new RangeError(`bad lineage limit ${this.lineageLimit}`);
     this.nextBallots = new NextBallotCache(options.nextBallotCacheSize ?? 10_000);
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => Date.now());
@@ -298,7 +310,8 @@ export class Proposer {
         start = prepare.prepared;
       }
 
-      const newState = applyInOrder(changes, start.state);
+      // A new version gets `start.ballot` as its change id: exactly the ballot it is sent with.
+      const newState = proposedState(start.state, applyInOrder(changes, start.state), start.ballot, this.lineageLimit);
       const nothingToWrite = changes.every((change) => change.threw);
       const outOfTime = this.now() >= deadlineMs;
       if (nothingToWrite || outOfTime) {
@@ -309,8 +322,8 @@ export class Proposer {
       }
 
       const next = this.clock.next();
-      // `start.ballot` is exactly the ballot this state is sent with (the cached next ballot
-      // on the one-round-trip path, the prepare ballot otherwise): resolution depends on it.
+      // `start.ballot` is the ballot this state is sent with (the cached next ballot on the
+      // one-round-trip path, the prepare ballot otherwise): resolution depends on it.
       const accept = await this.accept(key, start.ballot, newState, next, deadlineMs);
       switch (accept.kind) {
         case 'chosen':
@@ -356,28 +369,18 @@ export class Proposer {
    * another proposer whose prepare met an acceptor holding B1 builds on S1
    * (it must: S1 might have been chosen), and its later state carries our
    * change. So the question is whether the chain of states leading to what
-   * gets chosen passes through B1.
+   * gets chosen passes through B1; chainPassesThrough answers it.
    *
-   * Each attempt prepares a fresh ballot B and takes the newest accepted
-   * ballot H (state S) among the grants, as any round does. Does the chain
-   * that led to S pass through B1?
-   *  - H is B1, or a ballot of this resolution that carried S1: yes;
-   *  - H is a ballot of this resolution that carried another state: no;
-   *  - H < N1: no. A round that builds on B1 learnt it from an acceptor
-   *    holding B1, and every such acceptor promised N1 in the statement that
-   *    stored B1, so that round's ballot, and every later one in its chain,
-   *    is above N1. (This covers H < B1 as well.)
-   *  - H > N1 is another proposer's, which may or may not have built on B1.
-   *    The version rule settles it when S is older than S1 (lower version) or
-   *    differs from it at the same version: no. Otherwise nothing observable
-   *    tells the two apart (they can leave identical acceptor states):
-   *    OUTCOME_UNKNOWN.
-   * With an answer it accepts (B, S) at all: an identity round. Once a
-   * majority has it, S is chosen and every later round builds on it (every
-   * later prepare quorum meets that majority), so the answer is final: our
-   * change took effect exactly once, or it never will. If that accept is
-   * itself ambiguous or rejected, the question is the same, so it starts over
-   * (remembering what each ballot it sent carried).
+   * Each attempt first peeks: a state that a majority hold at one ballot is
+   * chosen, and may settle it with no round (settledByChosen). Otherwise it
+   * prepares a fresh ballot B and takes the newest accepted ballot H (state
+   * S) among the grants, as any round does. With an answer it accepts (B, S)
+   * at all: an identity round. Once a majority has it, S is chosen and every
+   * later round builds on it (every later prepare quorum meets that
+   * majority), so the answer is final: our change took effect exactly once,
+   * or it never will. If that accept is itself ambiguous or
+   * rejected, the question is the same, so it starts over (remembering what
+   * each ballot it sent carried). docs/protocol.md has the full argument.
    */
   private async resolveOutcome(
     key: string,
@@ -398,6 +401,14 @@ export class Proposer {
 
     for (;;) {
       if (this.now() >= deadlineMs) throw unknown('the deadline passed before its outcome was resolved');
+      // First a look that does not compete for the key: a state that a majority already holds at
+      // one ballot is chosen, and its lineage may settle the question without a round. It is
+      // taken before the competitor who overtook us has had time to stack more writes than a
+      // lineage keeps (it would, on its one-round-trip path, while we back off from its rounds).
+      const chosen = await this.peekChosen(key, deadlineMs);
+      const settled = chosen === undefined ? undefined : this.settledByChosen(chosen.accepted, chosen.state, ours, carried);
+      if (settled !== undefined) return settled ? 'ours-chosen' : 'ours-excluded';
+
       const prepare = await this.prepare(key, deadlineMs);
       if (prepare.kind !== 'granted') {
         lastUnreachable = prepare.unreachable;
@@ -409,9 +420,9 @@ export class Proposer {
       }
 
       const { ballot, accepted, state } = prepare.prepared;
-      const carriesOurs = carried.get(accepted) ?? this.descendsFrom(accepted, state, ours);
+      const carriesOurs = carried.get(accepted) ?? this.chainPassesThrough(accepted, state, ours);
       if (carriesOurs === undefined) {
-        throw unknown('a newer write by another proposer may or may not have been built on it');
+        throw unknown('a newer write by another proposer may or may not have been built on it (its lineage does not reach back that far, or is not known)');
       }
 
       const next = this.clock.next();
@@ -427,15 +438,59 @@ export class Proposer {
   }
 
   /**
-   * Whether the chain of states ending in (accepted, state) can pass through
-   * our ballot, for an `accepted` sent by someone else: false when provably
-   * not, undefined when it cannot be told. See resolveOutcome.
+   * The accepted ballot and state that a majority of acceptors report alike
+   * (so chosen), or undefined when they do not agree or do not answer. Reads
+   * only: no promise, no write.
    */
-  private descendsFrom(accepted: Ballot, state: RegisterState, ours: SentProposal): false | undefined {
-    // Building on B1 takes a ballot above N1, which every acceptor holding B1 has promised.
+  private async peekChosen(key: string, deadlineMs: number): Promise<{ accepted: Ballot; state: RegisterState } | undefined> {
+    const timeoutMs = this.callTimeout(deadlineMs);
+    if (timeoutMs <= 0) return undefined;
+    const calls = this.fanOut<PeekReply>(key, (acceptor) => acceptor.peek([key], timeoutMs));
+    const outcome = await awaitAgreement(calls, this.quorumSize, (reply) => reply.accepted);
+    const agreed = repliesOf(outcome.answers).find((reply) => reply.accepted === outcome.winner);
+    return outcome.reached ? agreed : undefined;
+  }
+
+  /**
+   * Whether our change took effect, judged from a state S known to be chosen
+   * at ballot H: every later chosen state is built on S. So if S's chain
+   * passes through B1 our change took effect; if it does not and H > B1, B1
+   * can never join the chain any more (ballots rise along a chain). If
+   * H < B1, our accept may still be completed on top of S: undefined.
+   */
+  private settledByChosen(accepted: Ballot, state: RegisterState, ours: SentProposal, carried: ReadonlyMap<Ballot, boolean>): boolean | undefined {
+    const sentByUs = carried.get(accepted); // B1 itself, or a ballot of this resolution (all above B1)
+    if (sentByUs !== undefined) return sentByUs;
+    if (compareBallots(accepted, ours.ballot) < 0) return undefined; // no lineage below B1 can hold it
+    return this.chainPassesThrough(accepted, state, ours);
+  }
+
+  /**
+   * Whether the chain of states ending in (accepted, state), sent by someone
+   * other than this resolution, passes through our ballot: true, false, or
+   * undefined when it cannot be told. In order:
+   *  - B1 is in S's lineage: yes. An id names the one state first proposed at
+   *    that ballot, and a ballot carries one value: ours.
+   *  - H < N1: no. A round that builds on B1 learnt it from an acceptor
+   *    holding B1, and every such acceptor promised N1 in the statement that
+   *    stored B1, so that round's ballot, and every later one in its chain,
+   *    is above N1. (This covers H < B1 as well.)
+   *  - S's lineage holds an id below N1 (other than B1): no. Ids decrease
+   *    along the lineage; had the chain passed through B1, every id newer
+   *    than B1 would be above N1 (as above), so reaching an id below N1
+   *    without meeting B1 means B1 is not in the chain. ZERO_BALLOT, the
+   *    origin's id, is below every N1: a lineage not yet cut is complete.
+   *  - S is older than S1 (lower version), or differs from it at the same
+   *    version: no (the version rule; for rows stored before lineages were).
+   *  - Otherwise (the lineage was cut, or is unknown): undefined.
+   * Protected only so that the simulation can break it on purpose and show
+   * its checker notices.
+   */
+  protected chainPassesThrough(accepted: Ballot, state: RegisterState, ours: SentProposal): boolean | undefined {
+    if (state.lineage.includes(ours.ballot)) return true;
     if (compareBallots(accepted, ours.next) < 0) return false;
-    // Along a chain versions never go down, and states at equal versions are equal
-    // (the version rule, enforced on every change a proposer applies).
+    if (state.lineage.some((id) => compareBallots(id, ours.next) < 0)) return false;
+    // Along a chain versions never go down, and states at equal versions are equal.
     if (state.version < ours.state.version) return false;
     if (state.version === ours.state.version && sameState(state, ours.state) === false) return false;
     return undefined;

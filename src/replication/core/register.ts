@@ -1,10 +1,12 @@
+import { Ballot, ZERO_BALLOT } from './ballot';
+
 /**
- * The value of one key's register as the replication protocol sees it.
- * `present: false` is a key that was never written or was deleted (a
- * tombstone); the version keeps counting across deletes so that an ETag never
- * comes back to mean a different value.
+ * The value of one key's register as clients see it and change functions
+ * compute it. `present: false` is a key that was never written or was deleted
+ * (a tombstone); the version keeps counting across deletes so that an ETag
+ * never comes back to mean a different value.
  */
-export interface RegisterState {
+export interface RegisterContent {
   readonly present: boolean;
   /** Any JSON value; meaningless when `present` is false. */
   readonly value: unknown;
@@ -16,16 +18,62 @@ export interface RegisterState {
   readonly version: number;
 }
 
-export const ABSENT: RegisterState = Object.freeze({ present: false, value: null, version: 0 });
+/**
+ * The change id of a state: the ballot at which a state with a new version
+ * was first proposed. A ballot carries one value, so the id names exactly one
+ * change. ZERO_BALLOT is the id of the key's origin, the state before its
+ * first write.
+ */
+export type ChangeId = Ballot;
 
 /**
- * Whether two states are the same register content as every store and the
- * wire would see it: same presence and version, and (when present) values
+ * Most change ids a state's lineage keeps. Any K >= 1 is safe (outcome
+ * resolution only ever reads a prefix of the true ancestry); a larger K
+ * settles more ambiguous accepts, at ~30 bytes per id in every row, accept
+ * and prepare reply. Why 6: see docs/protocol.md, "Outcome resolution".
+ */
+export const LINEAGE_LIMIT = 6;
+
+/** The register state acceptors store and peers exchange: the content, and where it came from. */
+export interface RegisterState extends RegisterContent {
+  /**
+   * The id of the change that produced this content, then its ancestors'
+   * ids, newest first (so strictly decreasing), at most LINEAGE_LIMIT of
+   * them. A change that keeps the content keeps the lineage; one that raises
+   * the version prepends its own id. Empty means "not known": a row written
+   * before lineages were stored.
+   */
+  readonly lineage: readonly ChangeId[];
+}
+
+/** A key never written: the origin of every chain of states, whose change id is ZERO_BALLOT. */
+export const ABSENT: RegisterState = Object.freeze({ present: false, value: null, version: 0, lineage: Object.freeze([ZERO_BALLOT]) });
+
+/**
+ * The state a round proposes at `changeId` (its ballot) after applying its
+ * changes to `found` and getting `content`: `found` itself when the content
+ * was left as it was (a read, failed preconditions), otherwise the new
+ * content with `changeId` prepended to the lineage, cut to `limit` ids.
+ * Builds a fresh object, so nothing a change function added travels along.
+ */
+export function proposedState(found: RegisterState, content: RegisterContent, changeId: ChangeId, limit = LINEAGE_LIMIT): RegisterState {
+  if (content.version === found.version) return found; // the version rule: same version, same content
+  return {
+    present: content.present,
+    value: content.value,
+    version: content.version,
+    lineage: [changeId, ...found.lineage].slice(0, limit),
+  };
+}
+
+/**
+ * Whether two states are the same register content as clients would see it
+ * (the lineage is not compared): same presence and version, and (when present) values
  * equal as JSON, key order ignored. A tombstone's value is meaningless, so it
  * is not compared. `undefined` when a value cannot be serialised as JSON, in
  * which case the answer is unknown and callers must assume the worst.
  */
-export function sameState(a: RegisterState, b: RegisterState): boolean | undefined {
+export function sameState(a: RegisterContent, b: RegisterContent): boolean | undefined {
   if (a.present !== b.present || a.version !== b.version) return false;
   if (!a.present) return true;
   const left = canonicalJson(a.value);
@@ -39,7 +87,7 @@ export function sameState(a: RegisterState, b: RegisterState): boolean | undefin
  * exactly as it was, or raises the version. So along any chain of changes
  * versions never go down, and equal versions mean equal states.
  */
-export function followsVersionRule(before: RegisterState, after: RegisterState): boolean {
+export function followsVersionRule(before: RegisterContent, after: RegisterContent): boolean {
   if (after.version > before.version) return true;
   return after.version === before.version && sameState(before, after) === true;
 }

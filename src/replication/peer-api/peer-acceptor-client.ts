@@ -1,4 +1,5 @@
 import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
+import { RegisterState } from '../core/register';
 import { AcceptorClient } from '../core/transport';
 import { PeerChannel } from '../../peer-transport/peer-channel';
 
@@ -16,7 +17,9 @@ export class PeerAcceptorClient implements AcceptorClient {
   ) {}
 
   async prepare(requests: readonly PrepareRequest[], timeoutMs: number): Promise<PrepareReply[]> {
-    return this.call<PrepareReply>('prepare', { requests }, timeoutMs);
+    const replies = await this.call<PrepareReply>('prepare', { requests }, timeoutMs);
+    replies.forEach((reply) => reply.ok && withLineage(reply));
+    return replies;
   }
 
   async accept(requests: readonly AcceptRequest[], timeoutMs: number): Promise<AcceptReply[]> {
@@ -24,7 +27,9 @@ export class PeerAcceptorClient implements AcceptorClient {
   }
 
   async peek(keys: readonly string[], timeoutMs: number): Promise<PeekReply[]> {
-    return this.call<PeekReply>('peek', { keys }, timeoutMs);
+    const replies = await this.call<PeekReply>('peek', { keys }, timeoutMs);
+    replies.forEach(withLineage);
+    return replies;
   }
 
   /** Acceptor calls are safe to repeat (the same ballot means the same answer). */
@@ -34,4 +39,12 @@ export class PeerAcceptorClient implements AcceptorClient {
     if (!Array.isArray(replies)) throw new Error(`peer ${this.nodeId}: reply without a replies list`);
     return replies;
   }
+}
+
+/**
+ * A peer on the release before lineages answers states without one: read it
+ * as empty, "not known", which outcome resolution treats with its older rules.
+ */
+function withLineage(reply: { state: RegisterState }): void {
+  if (!Array.isArray(reply.state?.lineage)) reply.state = { ...reply.state, lineage: [] };
 }

@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { isBallot } from '../core/ballot';
 import { AcceptRequest, PrepareRequest } from '../core/messages';
-import { RegisterState } from '../core/register';
+import { LINEAGE_LIMIT, RegisterState } from '../core/register';
 
 /**
  * Peer messages are checked by hand rather than with class-validator: they
@@ -41,7 +41,7 @@ export function parseAcceptBody(body: unknown): AcceptBody {
       requireBallot(request.next, `${at}.next`, false);
       if ((request.next as string) <= (request.ballot as string)) invalid(`${at}.next must be greater than ballot`);
     }
-    requireState(request.state, `${at}.state`);
+    requireState(request.state, request.ballot as string, `${at}.state`);
   });
   requireUniqueKeys(requests as AcceptRequest[]);
   return { requests: requests as AcceptRequest[] };
@@ -74,11 +74,32 @@ function requireBallot(ballot: unknown, at: string, zeroAllowed: boolean): void 
   if (!isBallot(ballot) || (!zeroAllowed && ballot === '')) invalid(`${at} must be a ballot`);
 }
 
-function requireState(state: unknown, at: string): void {
-  const s = objectAt(state, at) as Partial<RegisterState>;
+/** A state to be stored at `ballot`. */
+function requireState(state: unknown, ballot: string, at: string): void {
+  const s = objectAt(state, at) as { -readonly [F in keyof RegisterState]?: unknown };
   if (typeof s.present !== 'boolean') invalid(`${at}.present must be a boolean`);
   if (!Number.isSafeInteger(s.version) || (s.version as number) < 0) invalid(`${at}.version must be a whole number`);
   if (s.present && s.value === undefined) invalid(`${at}.value is required when present`);
+  // A peer on the release before lineages sends none: stored as "not known", which is always safe.
+  if (s.lineage === undefined) s.lineage = [];
+  requireLineage(s.lineage, ballot, `${at}.lineage`);
+}
+
+/**
+ * Change ids, strictly decreasing (so the origin's empty id can only come
+ * last), none above the ballot the state is stored at (a state's own change
+ * id is the ballot it was first proposed at), at most LINEAGE_LIMIT of them.
+ */
+function requireLineage(lineage: unknown, ballot: string, at: string): void {
+  if (!Array.isArray(lineage) || lineage.length > LINEAGE_LIMIT) invalid(`${at} must be a list of at most ${LINEAGE_LIMIT} ballots`);
+  let above = ballot;
+  lineage.forEach((id: unknown, index) => {
+    requireBallot(id, `${at}[${index}]`, true);
+    if (index === 0 ? (id as string) > above : (id as string) >= above) {
+      invalid(`${at} must be decreasing and not above the ballot`);
+    }
+    above = id as string;
+  });
 }
 
 function requireUniqueKeys(requests: ReadonlyArray<{ key: string }>): void {

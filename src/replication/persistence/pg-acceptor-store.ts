@@ -14,6 +14,8 @@ interface StateRow {
   present: boolean;
   value: unknown;
   version: string;
+  /** text[]: pg hands it over as string[]. */
+  lineage: string[];
 }
 
 /**
@@ -35,7 +37,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<StateRow & { ok: boolean; seen: Ballot | null }>(
-        'kv_prepare_v2',
+        'kv_prepare_v3',
         `WITH req AS (
            SELECT * FROM unnest($1::text[], $2::text[]) AS r(key, ballot)
          ), granted AS (
@@ -43,11 +45,11 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
            SELECT key, ballot FROM req ORDER BY key
            ON CONFLICT (key) DO UPDATE SET promised = EXCLUDED.promised
              WHERE t.promised < EXCLUDED.promised AND t.accepted < EXCLUDED.promised
-           RETURNING t.key, t.accepted, t.present, t.value, t.version
+           RETURNING t.key, t.accepted, t.present, t.value, t.version, t.lineage
          )
-         SELECT key, true AS ok, accepted, present, value, version, NULL AS seen FROM granted
+         SELECT key, true AS ok, accepted, present, value, version, lineage, NULL AS seen FROM granted
          UNION ALL
-         SELECT req.key, false, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
+         SELECT req.key, false, NULL, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
            FROM req LEFT JOIN granted ON granted.key = req.key
            JOIN kv_register t ON t.key = req.key
           WHERE granted.key IS NULL`,
@@ -69,16 +71,17 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<{ key: string; ok: boolean; seen: Ballot | null }>(
-        'kv_accept_v2',
+        'kv_accept_v3',
         `WITH req AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[])
-             AS r(key, ballot, next, present, value, version)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::text[])
+             AS r(key, ballot, next, present, value, version, lineage)
          ), stored AS (
-           INSERT INTO kv_register AS t (key, promised, accepted, present, value, version)
-           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version FROM req ORDER BY key
+           INSERT INTO kv_register AS t (key, promised, accepted, present, value, version, lineage)
+           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version, lineage::text[] FROM req ORDER BY key
            ON CONFLICT (key) DO UPDATE SET
                promised = EXCLUDED.promised, accepted = EXCLUDED.accepted,
-               present = EXCLUDED.present, value = EXCLUDED.value, version = EXCLUDED.version
+               present = EXCLUDED.present, value = EXCLUDED.value, version = EXCLUDED.version,
+               lineage = EXCLUDED.lineage
              WHERE t.promised <= EXCLUDED.accepted AND t.accepted < EXCLUDED.accepted
            RETURNING t.key
          )
@@ -95,6 +98,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
           requests.map((r) => r.state.present),
           requests.map((r) => (r.state.present ? JSON.stringify(r.state.value) : null)),
           requests.map((r) => String(r.state.version)),
+          requests.map((r) => arrayLiteral(r.state.lineage)),
         ],
       ),
     );
@@ -125,7 +129,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   /** Key order is byte order (COLLATE "C"), the same in every node's database. */
   async scan(afterKey: string | null, limit: number): Promise<ScannedRegister[]> {
     const rows: Array<StateRow & { promised: Ballot }> = await this.dataSource.query(
-      `SELECT key, promised, accepted, present, value, version FROM kv_register
+      `SELECT key, promised, accepted, present, value, version, lineage FROM kv_register
         WHERE $1::text IS NULL OR key > $1::text COLLATE "C"
         ORDER BY key LIMIT $2`,
       [afterKey, limit],
@@ -136,8 +140,8 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   async peek(keys: readonly string[]): Promise<PeekReply[]> {
     if (keys.length === 0) return [];
     const rows = await this.run<StateRow>(
-      'kv_peek_v1',
-      'SELECT key, accepted, present, value, version FROM kv_register WHERE key = ANY($1::text[])',
+      'kv_peek_v2',
+      'SELECT key, accepted, present, value, version, lineage FROM kv_register WHERE key = ANY($1::text[])',
       [keys],
     );
     const byKey = new Map(rows.map((row) => [row.key, row]));
@@ -148,8 +152,23 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   }
 }
 
-function toState(row: Pick<StateRow, 'present' | 'value' | 'version'>): RegisterState {
-  return { present: row.present, value: row.present ? row.value : null, version: parseVersion(row.version) };
+/**
+ * A row that never accepted anything (only promised) holds the key's origin,
+ * ABSENT. Rows written before lineages were stored have an empty one: "not
+ * known" to outcome resolution.
+ */
+function toState(row: Pick<StateRow, 'accepted' | 'present' | 'value' | 'version' | 'lineage'>): RegisterState {
+  if (row.accepted === ZERO_BALLOT) return ABSENT;
+  return { present: row.present, value: row.present ? row.value : null, version: parseVersion(row.version), lineage: row.lineage };
+}
+
+/**
+ * A PostgreSQL array literal, so that each request's lineage can travel as one
+ * element of a text[] parameter (unnest cannot take ragged arrays of arrays).
+ * Every id is quoted, so an empty one (the origin's) is "" and not NULL.
+ */
+function arrayLiteral(ids: readonly string[]): string {
+  return `{${ids.map((id) => `"${id.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 /**

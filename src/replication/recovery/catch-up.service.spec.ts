@@ -12,7 +12,7 @@ const row = (key: string, value: unknown, accepted: number, promised = accepted 
   key,
   promised: b(promised),
   accepted: b(accepted),
-  state: { present: true, value, version: accepted },
+  state: { present: true, value, version: accepted, lineage: [b(accepted), ''] },
 });
 
 /** A peer that serves fixed rows in pages, or fails. */
@@ -49,13 +49,18 @@ describe('CatchUpService.catchUpOnce', () => {
     expect(store.inspect('k')).toEqual(expect.objectContaining({ accepted: '', promised: '' }));
   });
 
-  it('keeps, per key, the highest accepted value and the highest promise among its sources', async () => {
+  it('keeps, per key, the highest accepted value (with its lineage) and the highest promise among its sources', async () => {
     const store = new MemoryAcceptorStore();
     const n2 = peer('n2', { voting: true, rows: [row('a', 'old', 3, 9), row('b', 'only-n2', 2)] });
     const n3 = peer('n3', { voting: true, rows: [row('a', 'new', 5, 6)] });
     const { catchUp } = service([n2, n3], store);
     expect(await run(catchUp)).toBe(2);
-    expect(store.inspect('a')).toEqual({ accepted: b(5), promised: b(9), state: { present: true, value: 'new', version: 5 } });
+    // The lineage is copied with the value: outcome resolution reads it on this node as on any other.
+    expect(store.inspect('a')).toEqual({
+      accepted: b(5),
+      promised: b(9),
+      state: { present: true, value: 'new', version: 5, lineage: [b(5), ''] },
+    });
     expect((await store.peek(['b']))[0]!.state.value).toBe('only-n2');
   });
 

@@ -27,6 +27,10 @@ export class PeerScanClient {
     if (!Array.isArray(response.data?.rows) || typeof response.data.voting !== 'boolean') {
       throw new Error(`peer ${this.peer.id}: malformed scan page`);
     }
-    return response.data;
+    // A peer on the release before lineages sends states without one: copied as "not known".
+    const rows = response.data.rows.map((row) =>
+      Array.isArray(row.state?.lineage) ? row : { ...row, state: { ...row.state, lineage: [] } },
+    );
+    return { rows, voting: response.data.voting };
   }
 }

@@ -9,7 +9,7 @@ import { ABSENT, RegisterState } from '../register';
  */
 export function describeAcceptorStoreRules(name: string, makeStore: () => Promise<AcceptorStore>): void {
   const b = (counter: number, nodeId = 'n'): string => encodeBallot({ counter, boot: 0, nodeId });
-  const state = (value: unknown, version = 1): RegisterState => ({ present: true, value, version });
+  const state = (value: unknown, version = 1, lineage: string[] = []): RegisterState => ({ present: true, value, version, lineage });
 
   describe(`${name}: acceptor rules`, () => {
     let store: AcceptorStore;
@@ -65,8 +65,33 @@ export function describeAcceptorStoreRules(name: string, makeStore: () => Promis
 
     it('stores a tombstone: absent, with its version', async () => {
       await store.accept([{ key, ballot: b(1), state: state('x') }]);
-      await store.accept([{ key, ballot: b(2), state: { present: false, value: null, version: 2 } }]);
-      expect(await store.peek([key])).toEqual([{ key, accepted: b(2), state: { present: false, value: null, version: 2 } }]);
+      const tombstone = { present: false, value: null, version: 2, lineage: [b(2), b(1), ''] };
+      await store.accept([{ key, ballot: b(2), state: tombstone }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: b(2), state: tombstone }]);
+    });
+
+    it('reports a key never written, or only promised, as the origin: ABSENT, whose lineage is the empty id', async () => {
+      expect(ABSENT.lineage).toEqual(['']);
+      expect(await store.peek([key])).toEqual([{ key, accepted: '', state: ABSENT }]);
+      await store.prepare([{ key, ballot: b(1) }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: '', state: ABSENT }]);
+    });
+
+    it('stores the lineage with the state, in order, and hands it back from prepare, peek and replacement', async () => {
+      const lineage = [b(7), b(5, 'z'), b(2), ''];
+      await store.accept([{ key, ballot: b(7), state: state('x', 3, lineage), next: b(8) }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: b(7), state: state('x', 3, lineage) }]);
+      expect(await store.prepare([{ key, ballot: b(9) }])).toEqual([{ key, ok: true, accepted: b(7), state: state('x', 3, lineage) }]);
+      // A later accept replaces it whole, a shorter one included (an identity round keeps the
+      // lineage it found; a new version's is cut to the limit).
+      await store.accept([{ key, ballot: b(9), state: state('y', 4, [b(9)]) }]);
+      expect(await store.peek([key])).toEqual([{ key, accepted: b(9), state: state('y', 4, [b(9)]) }]);
+    });
+
+    it('keeps an empty lineage ("not known") apart from the origin\'s', async () => {
+      await store.accept([{ key, ballot: b(1), state: state('legacy', 1, []) }]);
+      await store.accept([{ key: `${key}-o`, ballot: b(1), state: state('fresh', 1, [b(1), '']) }]);
+      expect((await store.peek([key, `${key}-o`])).map((reply) => reply.state.lineage)).toEqual([[], [b(1), '']]);
     });
 
     it('keeps each key of a batch independent, replies in request order', async () => {

@@ -3,7 +3,7 @@ import { MemoryAcceptorStore } from './memory-acceptor-store';
 import { ABSENT, RegisterState } from '../register';
 
 const b = (counter: number, nodeId = 'n'): string => encodeBallot({ counter, boot: 0, nodeId });
-const state = (value: unknown, version = 1): RegisterState => ({ present: true, value, version });
+const state = (value: unknown, version = 1): RegisterState => ({ present: true, value, version, lineage: [] });
 
 describe('MemoryAcceptorStore', () => {
   let store: MemoryAcceptorStore;

@@ -2,7 +2,7 @@ import { BallotClock } from '../ballot';
 import { ChangeFn } from '../change';
 import { InMemoryNetwork, NetworkFaults } from './in-memory-network';
 import { Proposer, ProposerOptions } from '../proposer';
-import { RegisterState } from '../register';
+import { RegisterContent } from '../register';
 import { AcceptorClient } from '../transport';
 
 /**
@@ -57,22 +57,25 @@ export function makeNetwork(acceptorCount: number, seed = 1, faults: Partial<Net
   return network;
 }
 
-export function makeProposer(
-  network: InMemoryNetwork,
-  from: string,
-  overrides: Partial<ProposerOptions> & { boot?: number; wrap?: (client: AcceptorClient) => AcceptorClient } = {},
-): Proposer {
+export type TestProposerOverrides = Partial<ProposerOptions> & { boot?: number; wrap?: (client: AcceptorClient) => AcceptorClient };
+
+export function makeProposer(network: InMemoryNetwork, from: string, overrides: TestProposerOverrides = {}): Proposer {
+  return new Proposer(testProposerOptions(network, from, overrides));
+}
+
+/** What makeProposer builds a proposer from: for tests that build a Proposer subclass instead. */
+export function testProposerOptions(network: InMemoryNetwork, from: string, overrides: TestProposerOverrides = {}): ProposerOptions {
   const { boot = 0, wrap = (client: AcceptorClient) => client, ...options } = overrides;
-  return new Proposer({
+  return {
     clock: new BallotClock(from, boot),
     acceptors: network.clientsFor(from).map(wrap),
     callTimeoutMs: 100,
     random: network.random.source,
     ...options,
-  });
+  };
 }
 
-export function counterOf(state: RegisterState): number {
+export function counterOf(state: RegisterContent): number {
   return state.present ? (state.value as number) : 0;
 }
 
@@ -82,9 +85,9 @@ export const increment: ChangeFn<number> = (current) => {
   return { state: { present: true, value, version: current.version + 1 }, result: value };
 };
 
-export function put(value: unknown): ChangeFn<RegisterState> {
+export function put(value: unknown): ChangeFn<RegisterContent> {
   return (current) => {
-    const state = { present: true, value, version: current.version + 1 };
+    const state: RegisterContent = { present: true, value, version: current.version + 1 };
     return { state, result: state };
   };
 }
