@@ -73,7 +73,7 @@ describe('health endpoints', () => {
 
   it('on SIGTERM turns not-ready at once, finishes, and exits', async () => {
     const node = cluster.node('n3').process!;
-    node.kill('SIGTERM');
+    node.terminate();
     await eventually(async () => (await status('n3', '/health/ready').catch(() => 503)) === 503, 'n3 draining', 2000);
     const ready = await http(cluster.url('n3'), 'GET', '/health/ready').catch(() => undefined);
     if (ready) expect(ready.body.status).toBe('shutting_down');
