@@ -11,7 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, NodeFleet, Target } from './node-processes';
+import { freePort } from '../scripts/launcher/ports';
+import { NodeFleet, Target } from './node-processes';
 import { describeMachine, formatMachine, formatTable } from './report';
 import { median, percentileOfSorted } from './stats';
 
@@ -75,7 +76,7 @@ async function measure(fleet: NodeFleet, mode: 'direct' | 'haproxy'): Promise<Ou
     const started = Date.now();
     const samples: Sample[] = [];
     const victim = target.nodes[1]!;
-    const kill = sleep(KILL_AT_MS).then(() => victim.child.kill('SIGKILL'));
+    const kill = sleep(KILL_AT_MS).then(() => victim.kill());
     await Promise.all(Array.from({ length: CLIENTS }, (_, client) => runClient(client, urls, started, samples)));
     await kill;
     const survivors = haproxy ? [haproxy.url] : target.nodes.filter((node) => node !== victim).map((node) => node.url);

@@ -26,6 +26,10 @@ export interface ClusterOptions<Extra extends object> {
   readonly logFile?: (id: string) => string;
   readonly onLine?: (id: string, line: string) => void;
   readonly nodeArgs?: readonly string[];
+  readonly main?: string;
+  /** How messages name each node; its id by default. */
+  readonly label?: (id: string) => string;
+  readonly startTimeoutMs?: number;
   /** Whatever the caller keeps per node (a test database, say). */
   readonly extra?: (id: string) => Extra | Promise<Extra>;
 }
@@ -65,6 +69,8 @@ export class Cluster<Extra extends object = object> {
         logFile: options.logFile?.(id),
         onLine: options.onLine && ((line: string) => options.onLine!(id, line)),
         nodeArgs: options.nodeArgs,
+        main: options.main,
+        label: options.label?.(id),
       };
       nodes.push({ ...extra, id, port: spec.port, spec });
     }
@@ -75,7 +81,7 @@ export class Cluster<Extra extends object = object> {
   static async start<Extra extends object = object>(options: ClusterOptions<Extra>): Promise<Cluster<Extra>> {
     const cluster = await Cluster.plan(options);
     try {
-      await Promise.all(cluster.ids().map((id) => cluster.startNode(id)));
+      await Promise.all(cluster.ids().map((id) => cluster.startNode(id, { startTimeoutMs: options.startTimeoutMs })));
     } catch (error) {
       await cluster.killAll();
       throw error;

@@ -27,6 +27,10 @@ export interface NodeSpec {
   readonly onLine?: (line: string) => void;
   /** Extra flags for `node` itself, such as --cpu-prof. */
   readonly nodeArgs?: readonly string[];
+  /** How messages name the node; its id by default. */
+  readonly label?: string;
+  /** The entry point, if not this checkout's dist/main.js (the chaos harness can test another build). */
+  readonly main?: string;
 }
 
 export type ExitStatus = number | NodeJS.Signals;
@@ -61,7 +65,7 @@ export class NodeProcess {
 
   /** Spawns the node with its spec's environment and waits until it answers HTTP. */
   static async start(spec: NodeSpec, options: { startTimeoutMs?: number } = {}): Promise<NodeProcess> {
-    const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), MAIN], {
+    const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), spec.main ?? MAIN], {
       // The topology comes from the spec alone: an inherited DATABASE_URL or
       // PEERS would put the node on a database or in a cluster it is not meant
       // for (an empty variable counts as unset). Tuning variables pass through.
@@ -85,6 +89,10 @@ export class NodeProcess {
     node.collectOutput();
     await node.waitFor('answer HTTP', () => isLive(node.url), options.startTimeoutMs ?? 60_000);
     return node;
+  }
+
+  get name(): string {
+    return this.spec.label ?? this.spec.id;
   }
 
   isRunning(): boolean {
@@ -133,7 +141,7 @@ export class NodeProcess {
     this.signal('SIGTERM');
     const timedOut = Symbol('timed out');
     if ((await Promise.race([this.exited, sleep(timeoutMs, timedOut, { ref: false })])) === timedOut) {
-      console.error(`launcher: node ${this.spec.id} did not stop within ${timeoutMs} ms of SIGTERM; killing it`);
+      console.error(`launcher: node ${this.name} did not stop within ${timeoutMs} ms of SIGTERM; killing it`);
       this.signal('SIGKILL');
     }
     const status = await this.exited;
@@ -147,9 +155,16 @@ export class NodeProcess {
     this.signal('SIGTERM');
   }
 
-  /** SIGKILL: no goodbye, like a power cut of the process. Its database (and embedded server) stays. */
-  async kill(): Promise<ExitStatus> {
+  /**
+   * SIGKILL: no goodbye, like a power cut of the process. Its database (and
+   * embedded server, unless told otherwise) stays.
+   */
+  async kill(options: { alsoEmbeddedPostgres?: boolean } = {}): Promise<ExitStatus> {
     this.signal('SIGKILL');
+    if (options.alsoEmbeddedPostgres && this.spec.env.DATA_DIR) {
+      const pid = postmasterPid(path.join(this.spec.env.DATA_DIR, 'pg'));
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    }
     return this.exited;
   }
 
@@ -192,9 +207,9 @@ export class NodeProcess {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
       if (!this.isRunning()) {
-        throw new Error(`node ${this.spec.id} exited (${this.exitStatus()}) before it would ${what}:\n${this.tail()}`);
+        throw new Error(`node ${this.name} exited (${this.exitStatus()}) before it would ${what}:\n${this.tail()}`);
       }
-      if (Date.now() > deadline) throw new Error(`node ${this.spec.id} did not ${what} within ${timeoutMs} ms:\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`node ${this.name} did not ${what} within ${timeoutMs} ms:\n${this.tail()}`);
       await sleep(POLL_MS);
     }
   }
