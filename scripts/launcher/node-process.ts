@@ -87,7 +87,12 @@ export class NodeProcess {
     const node = new NodeProcess(spec, child);
     node.mark(`start (pid ${node.pid})`);
     node.collectOutput();
-    await node.waitFor('answer HTTP', () => isLive(node.url), options.startTimeoutMs ?? 60_000);
+    try {
+      await node.waitFor('answer HTTP', () => isLive(node.url), options.startTimeoutMs ?? 60_000);
+    } catch (error) {
+      await node.kill(); // a node that never came up must not linger
+      throw error;
+    }
     return node;
   }
 
