@@ -3,10 +3,20 @@
  * answers an operator or a load balancer gets), never through the peer API.
  */
 
-/** The process is up and routing HTTP. */
-export async function isLive(baseUrl: string): Promise<boolean> {
+/**
+ * The process is up and routing HTTP. With a pid, only if that process is the
+ * one answering: another node already on the port must not pass for it.
+ */
+export async function isLive(baseUrl: string, pid?: number): Promise<boolean> {
   const response = await get(baseUrl, '/health/live');
-  return response?.status === 200;
+  if (response?.status !== 200) return false;
+  if (pid === undefined) return true;
+  try {
+    const body = JSON.parse(response.text) as { details?: { process?: { pid?: unknown } } };
+    return body.details?.process?.pid === pid;
+  } catch {
+    return false;
+  }
 }
 
 /** The node can serve quorum operations: its database answers and a majority of acceptors vote. */

@@ -88,7 +88,7 @@ export class NodeProcess {
     node.mark(`start (pid ${node.pid})`);
     node.collectOutput();
     try {
-      await node.waitFor('answer HTTP', () => isLive(node.url), options.startTimeoutMs ?? 60_000);
+      await node.waitFor('answer HTTP', () => isLive(node.url, node.pid), options.startTimeoutMs ?? 60_000);
     } catch (error) {
       await node.kill(); // a node that never came up must not linger
       throw error;
