@@ -8,7 +8,6 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../scripts/launcher/ports';
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
 
 async function measure(fleet: NodeFleet, mode: 'direct' | 'haproxy'): Promise<Outcome> {
   const target = await fleet.startTarget(`failover-${mode}`, 3);
-  const haproxy = mode === 'haproxy' ? await startHaproxy(target) : undefined;
+  const haproxy = mode === 'haproxy' ? await startHaproxy(target, fleet.dataRoot) : undefined;
   try {
     const urls = haproxy ? [haproxy.url] : target.nodes.map((node) => node.url);
     const started = Date.now();
@@ -147,14 +146,14 @@ function summarise(mode: string, samples: readonly Sample[], killedAt: number, l
 }
 
 /** HAProxy with the shipped configuration, its server lines pointed at this run's nodes. */
-async function startHaproxy(target: Target): Promise<{ url: string; process: ChildProcess }> {
+async function startHaproxy(target: Target, directory: string): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
   const shipped = readFileSync(path.resolve(__dirname, '..', 'deploy', 'haproxy', 'haproxy.cfg'), 'utf8');
   let server = 0;
   const config = shipped
     .replace(/bind :8000/, `bind 127.0.0.1:${port}`)
     .replace(/server (n\d) node\d:8000/g, (_, id: string) => `server ${id} ${new URL(target.nodes[server++]!.url).host}`);
-  const file = path.join(os.tmpdir(), `kv-failover-haproxy-${port}.cfg`);
+  const file = path.join(directory, `haproxy-${port}.cfg`); // removed with the fleet's data
   writeFileSync(file, config);
   const child = spawn('haproxy', ['-f', file, '-db'], { stdio: 'ignore' });
   await sleep(3000); // health checks (inter 1s, rise 2) mark the nodes up

@@ -67,8 +67,8 @@ describe('a node with embedded PostgreSQL (real process)', () => {
     expect((await http(first.url, 'PUT', kvPath('owned'), { json: { value: 1 } })).status).toBe(201);
     const server = postmasterPid('shared');
 
-    const second = { ...(await spec('shared')), id: 'shared' };
-    await expect(NodeProcess.start(second, { startTimeoutMs: 60_000 })).rejects.toThrow(
+    // Another port, the same DATA_DIR: what a second `npm start` in the same folder does.
+    await expect(NodeProcess.start(await spec('shared'), { startTimeoutMs: 60_000 })).rejects.toThrow(
       new RegExp(`exited \\(1\\)[^]*data directory ${escape(path.join(dataDir, 'shared'))} is in use by node pid ${first.pid}`),
     );
 
