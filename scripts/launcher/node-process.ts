@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postmasterPid } from '../../src/database/embedded-postgres';
+import { liveOwnerOf, postmasterPid } from '../../src/database/embedded-postgres';
 import { isLive, isReady, isVoting } from './health-probe';
 
 /** The node's entry point: run `npm run build` first. */
@@ -199,6 +199,8 @@ export class NodeProcess {
   private async stopOrphanedPostgres(): Promise<void> {
     const dataDir = this.spec.env.DATA_DIR;
     if (!dataDir) return;
+    // A later start on the same directory owns that server now.
+    if (this.isRunning() || (await liveOwnerOf(dataDir)) !== undefined) return;
     const clusterDir = path.join(dataDir, 'pg');
     const pid = postmasterPid(clusterDir);
     if (pid === undefined) return;

@@ -133,6 +133,12 @@ async function claimDataDirectory(dataDir: string): Promise<{ release(): Promise
   }
 }
 
+/** The pid of the live process that owns the data directory, if one does. */
+export async function liveOwnerOf(dataDir: string): Promise<number | undefined> {
+  const owner = await readOwner(path.join(dataDir, OWNER_FILE));
+  return owner && isRunning(owner) ? owner.pid : undefined;
+}
+
 async function readOwner(ownerFile: string): Promise<Owner | undefined> {
   try {
     const owner = JSON.parse(await fs.readFile(ownerFile, 'utf8')) as Partial<Owner>;
