@@ -119,20 +119,8 @@ export class Cluster<Extra extends object = object> {
     await process?.kill();
   }
 
-  /** SIGTERM (then SIGKILL after a timeout), as an operator stops a node. */
-  async stopNode(id: string): Promise<void> {
-    const node = this.node(id);
-    const process = node.process;
-    node.process = undefined;
-    await process?.stop();
-  }
-
   async killAll(): Promise<void> {
     await Promise.all(this.ids().map((id) => this.kill(id)));
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all(this.ids().map((id) => this.stopNode(id)));
   }
 
   /** Until each node can serve quorum operations. */

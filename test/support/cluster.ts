@@ -18,7 +18,7 @@ export class TestCluster {
     const databases: TestDatabase[] = [];
     let cluster: Cluster<{ database: TestDatabase }> | undefined;
     try {
-      cluster = await Cluster.plan({
+      cluster = await Cluster.start({
         size,
         secret: TEST_CLUSTER_SECRET,
         env: { LOG_LEVEL: 'warn', ...extraEnv },
@@ -28,10 +28,8 @@ export class TestCluster {
         },
         database: (_id, { database }) => ({ DATABASE_URL: database.url }),
       });
-      const started = new TestCluster(cluster);
-      await Promise.all(cluster.ids().map((id) => cluster!.startNode(id)));
       await cluster.waitUntilReady(cluster.ids(), 30_000);
-      return started;
+      return new TestCluster(cluster);
     } catch (error) {
       // a suite whose beforeAll fails never calls stop: leave no process or database behind
       await cluster?.killAll();
