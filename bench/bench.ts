@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     const preloadRates = await preloadAll(targets, options);
     await settleAll(targets, options, interrupt.signal);
 
-    const startedLogLines = new Map(fleet.allNodes().map((node) => [node, node.logLineCount()]));
+    const startedLogLines = new Map(fleet.allNodes().map((node) => [node, node.outputLineCount()]));
     const measurements: Measurement[] = [];
     try {
       await runMatrix(targets, options, fleet, interrupt.signal, measurements);
@@ -112,11 +112,11 @@ async function settleAll(targets: readonly Target[], options: BenchOptions, sign
 function reportServiceLog(nodes: readonly KvNode[], linesBefore: ReadonlyMap<KvNode, number>): Record<string, string[]> {
   const log: Record<string, string[]> = {};
   for (const node of nodes) {
-    const printed = node.logLineCount() - (linesBefore.get(node) ?? 0);
+    const printed = node.outputLineCount() - (linesBefore.get(node) ?? 0);
     if (printed === 0) continue;
-    const lines = node.logLines().slice(-Math.min(printed, node.logLines().length));
-    log[node.label] = lines;
-    console.error(`\n!!! ${node.label} printed ${printed} warning/error line(s) during the measurements; the last ones:`);
+    const lines = node.outputLines().slice(-Math.min(printed, node.outputLines().length));
+    log[node.name] = lines;
+    console.error(`\n!!! ${node.name} printed ${printed} warning/error line(s) during the measurements; the last ones:`);
     console.error(lines.slice(-10).map((line) => `    ${line}`).join('\n'));
   }
   return log;

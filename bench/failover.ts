@@ -8,10 +8,10 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, NodeFleet, Target } from './node-processes';
+import { freePort } from '../scripts/launcher/ports';
+import { NodeFleet, Target } from './node-processes';
 import { describeMachine, formatMachine, formatTable } from './report';
 import { median, percentileOfSorted } from './stats';
 
@@ -69,13 +69,13 @@ async function main(): Promise<void> {
 
 async function measure(fleet: NodeFleet, mode: 'direct' | 'haproxy'): Promise<Outcome> {
   const target = await fleet.startTarget(`failover-${mode}`, 3);
-  const haproxy = mode === 'haproxy' ? await startHaproxy(target) : undefined;
+  const haproxy = mode === 'haproxy' ? await startHaproxy(target, fleet.dataRoot) : undefined;
   try {
     const urls = haproxy ? [haproxy.url] : target.nodes.map((node) => node.url);
     const started = Date.now();
     const samples: Sample[] = [];
     const victim = target.nodes[1]!;
-    const kill = sleep(KILL_AT_MS).then(() => victim.child.kill('SIGKILL'));
+    const kill = sleep(KILL_AT_MS).then(() => victim.kill());
     await Promise.all(Array.from({ length: CLIENTS }, (_, client) => runClient(client, urls, started, samples)));
     await kill;
     const survivors = haproxy ? [haproxy.url] : target.nodes.filter((node) => node !== victim).map((node) => node.url);
@@ -146,14 +146,14 @@ function summarise(mode: string, samples: readonly Sample[], killedAt: number, l
 }
 
 /** HAProxy with the shipped configuration, its server lines pointed at this run's nodes. */
-async function startHaproxy(target: Target): Promise<{ url: string; process: ChildProcess }> {
+async function startHaproxy(target: Target, directory: string): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
   const shipped = readFileSync(path.resolve(__dirname, '..', 'deploy', 'haproxy', 'haproxy.cfg'), 'utf8');
   let server = 0;
   const config = shipped
     .replace(/bind :8000/, `bind 127.0.0.1:${port}`)
     .replace(/server (n\d) node\d:8000/g, (_, id: string) => `server ${id} ${new URL(target.nodes[server++]!.url).host}`);
-  const file = path.join(os.tmpdir(), `kv-failover-haproxy-${port}.cfg`);
+  const file = path.join(directory, `haproxy-${port}.cfg`); // removed with the fleet's data
   writeFileSync(file, config);
   const child = spawn('haproxy', ['-f', file, '-db'], { stdio: 'ignore' });
   await sleep(3000); // health checks (inter 1s, rise 2) mark the nodes up

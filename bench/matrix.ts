@@ -56,7 +56,7 @@ export async function runMatrix(
             workload,
             concurrency,
             round,
-            nodes: nodes.map((node) => node.label),
+            nodes: nodes.map((node) => node.name),
             ...result,
             cpu,
           };
@@ -66,8 +66,8 @@ export async function runMatrix(
           const dead = fleet.unexpectedExits();
           if (dead.length > 0) {
             throw new Error(
-              `node(s) exited during the benchmark: ${dead.map((node) => `${node.label} (${NodeFleet.exitStatus(node)})`).join(', ')}\n` +
-                dead.map((node) => `--- ${node.label}\n${node.logLines().join('\n')}`).join('\n'),
+              `node(s) exited during the benchmark: ${dead.map((node) => `${node.name} (${NodeFleet.exitStatus(node)})`).join(', ')}\n` +
+                dead.map((node) => `--- ${node.name}\n${node.outputLines().join('\n')}`).join('\n'),
             );
           }
         }

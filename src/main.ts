@@ -24,8 +24,17 @@ async function bootstrap(): Promise<void> {
     : await startEmbeddedPostgres(config.dataDir, logger);
   if (config.databaseUrl) logger.log('using the PostgreSQL server at DATABASE_URL');
 
-  const app = await createApp(config, database.url);
-  await app.listen(config.port, config.host);
+  let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  try {
+    app = await createApp(config, database.url);
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    // Leave no embedded server (and no claim on its data directory) behind;
+    // the app's connections close first, so the server's stop is no error to them.
+    await app?.close().catch(() => undefined);
+    await database.stop();
+    throw error;
+  }
   logger.log(`node ${config.nodeId} listening on http://${config.host}:${config.port}/kv-store/v1`);
 
   let stopping = false;

@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config/app-config';
 import { parsePeers } from '../../src/config/peers';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { http, kvPath } from '../support/http';
-import { freePort, NodeProcess, spawnNode } from '../support/node-process';
+import { NodeProcess } from '../../scripts/launcher/node-process';
+import { freePort } from '../../scripts/launcher/ports';
 import { startTestNode, TestNode } from '../support/test-node';
 
 /**
@@ -115,12 +116,11 @@ describe('deployment files', () => {
           env.PEERS = env.PEERS!.replace(/http:\/\/([\w-]+):\d+/g, (_, host: string) => `http://127.0.0.1:${ports.get(host)}`);
           env.DATABASE_URL = database.url;
           env.LOG_LEVEL = 'warn';
-          processes.push(await spawnNode(env, { port: ports.get(name) }));
+          processes.push(await NodeProcess.start({ id: env.NODE_ID ?? name, port: ports.get(name)!, env }));
         }
       }, 60_000);
       afterAll(async () => {
-        processes.forEach((node) => node.kill('SIGKILL'));
-        await Promise.all(processes.map((node) => node.exited));
+        await Promise.all(processes.map((node) => node.kill()));
         await Promise.all(databases.map((database) => database.drop()));
       });
 
@@ -128,14 +128,14 @@ describe('deployment files', () => {
         const [first, ...rest] = processes;
         // Nodes catch up from each other before they vote; wait for the first quorum write.
         const deadline = Date.now() + 20_000;
-        let written = await http(first!.baseUrl, 'PUT', kvPath('compose-key'), { json: { value: 'through compose' } });
+        let written = await http(first!.url, 'PUT', kvPath('compose-key'), { json: { value: 'through compose' } });
         while (written.status === 503 && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 200));
-          written = await http(first!.baseUrl, 'PUT', kvPath('compose-key'), { json: { value: 'through compose' } });
+          written = await http(first!.url, 'PUT', kvPath('compose-key'), { json: { value: 'through compose' } });
         }
         expect(written.status).toBe(201);
         for (const node of rest) {
-          expect((await http(node.baseUrl, 'GET', kvPath('compose-key'))).body.value).toBe('through compose');
+          expect((await http(node.url, 'GET', kvPath('compose-key'))).body.value).toBe('through compose');
         }
       }, 30_000);
     });

@@ -19,13 +19,7 @@ describe('?consistency=local reads this node\'s acceptor, chosen or not', () => 
     cluster = await TestCluster.start(3, { REQUEST_TIMEOUT_MS: '1000' });
     // A new node serves reads before its acceptor votes (it first copies from its peers). Two of
     // them must come back below with the third down, which they can only do once they have voted.
-    const deadline = Date.now() + 20_000;
-    for (const id of ['n1', 'n2', 'n3']) {
-      while (!(await cluster.isVoting(id))) {
-        if (Date.now() > deadline) throw new Error(`${id} never started voting:\n${cluster.logs()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    await cluster.waitUntilVoting(['n1', 'n2', 'n3'], 20_000);
   }, 60_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -58,7 +52,7 @@ describe('?consistency=local reads this node\'s acceptor, chosen or not', () => 
     // choose it: that is what mayHaveTakenEffect warns of).
     await cluster.kill('n1');
     await Promise.all([cluster.startNode('n2'), cluster.startNode('n3')]);
-    await cluster.waitUntilServing(['n2']);
+    await cluster.waitUntilReady(['n2']);
     expect((await get('n2', key)).body).toEqual({ key, value: 'acknowledged', version: 1 });
   }, 60_000);
 });

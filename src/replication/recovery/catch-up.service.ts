@@ -49,7 +49,8 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
       this.gate.open();
       return;
     }
-    this.logger.warn(
+    // Every new node's first start: normal, so not a warning.
+    this.logger.log(
       `database incarnation ${incarnation} has never voted: copying from ${this.sourcesNeeded()} peers before this node's acceptor votes`,
     );
     // In the background: this node must already answer its peers' scans, or a
@@ -87,7 +88,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
         }
         await this.meta.markCaughtUp(incarnation);
         this.gate.open();
-        this.logger.warn(`caught up (${copied} registers copied from ${this.sourcesNeeded()} peers); this node's acceptor votes now`);
+        this.logger.log(`caught up (${copied} registers copied from ${this.sourcesNeeded()} peers); this node's acceptor votes now`);
         return;
       } catch (error) {
         this.logger.warn(`catch-up attempt ${attempt} failed: ${(error as Error).message}`);
