@@ -1,11 +1,14 @@
 // Nest 12 and a few of its dependencies ship ESM only; swc turns them into
 // CommonJS so Jest can load them without the experimental VM modules flag.
-const esmPackages = [
-  '@nestjs', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', '@borewit',
-];
+const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', '@borewit'];
 const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest'] };
 const transformIgnorePatterns = [`node_modules/(?!(${esmPackages.join('|')})/)`];
-const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
+const common = {
+  transform,
+  transformIgnorePatterns,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+};
 
 module.exports = {
   // No forceExit: it would hide a leak (a timer, a socket, a child process, a pool) by

@@ -1,5 +1,16 @@
 import http from 'node:http';
-import { Body, Controller, Get, INestApplication, Module, NotFoundException, BadRequestException, Param, Put, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  INestApplication,
+  Module,
+  NotFoundException,
+  BadRequestException,
+  Param,
+  Put,
+  Res,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -31,7 +42,8 @@ class MemoryStore {
   private readonly entries = new Map<string, Entry>();
 
   constructor() {
-    for (let index = 0; index < MICRO_KEY_COUNT; index++) this.entries.set(`k${index}`, { key: `k${index}`, value: 'x', version: 1 });
+    for (let index = 0; index < MICRO_KEY_COUNT; index++)
+      this.entries.set(`k${index}`, { key: `k${index}`, value: 'x', version: 1 });
   }
 
   get(key: string): Entry | undefined {
@@ -62,7 +74,8 @@ class MemoryKvController {
 
   @Put(':key')
   put(@Param('key') key: string, @Body() body: unknown, @Res({ passthrough: true }) reply: ReplyLike): Entry {
-    if (typeof body !== 'object' || body === null || !('value' in body)) throw new BadRequestException('value is required');
+    if (typeof body !== 'object' || body === null || !('value' in body))
+      throw new BadRequestException('value is required');
     const { entry, created } = this.store.put(key, body.value);
     reply.status(created ? 201 : 200);
     reply.header('ETag', etag(entry.version));
@@ -90,7 +103,10 @@ function startPlainNodeServer(): Promise<{ port: number; close: () => Promise<vo
   const store = new MemoryStore();
   const send = (res: http.ServerResponse, status: number, body: unknown, version?: number): void => {
     const text = JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    };
     if (version !== undefined) headers.etag = etag(version);
     res.writeHead(status, headers).end(text);
   };
@@ -112,7 +128,8 @@ function startPlainNodeServer(): Promise<{ port: number; close: () => Promise<vo
       } catch {
         return send(res, 400, { message: 'bad JSON' });
       }
-      if (typeof body !== 'object' || body === null || !('value' in body)) return send(res, 400, { message: 'value is required' });
+      if (typeof body !== 'object' || body === null || !('value' in body))
+        return send(res, 400, { message: 'value is required' });
       const { entry, created } = store.put(key, body.value);
       send(res, created ? 201 : 200, entry, entry.version);
     });

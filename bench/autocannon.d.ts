@@ -15,7 +15,12 @@ declare module 'autocannon' {
       /** Called before each request is sent; may rewrite method, path, headers and body. */
       setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
       /** Called with every response to a request built from this template. */
-      onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, unknown>) => void;
+      onResponse?: (
+        status: number,
+        body: string,
+        context: Record<string, unknown>,
+        headers: Record<string, unknown>,
+      ) => void;
     }
 
     interface Options {
@@ -44,7 +49,10 @@ declare module 'autocannon' {
     interface Instance extends EventEmitter, PromiseLike<Result> {
       stop(): void;
       /** Emitted per completed response; latency in milliseconds (sub-millisecond precision). */
-      on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, latencyMs: number) => void): this;
+      on(
+        event: 'response',
+        listener: (client: unknown, statusCode: number, bytes: number, latencyMs: number) => void,
+      ): this;
       on(event: 'reqError', listener: (error: Error) => void): this;
       on(event: string, listener: (...args: unknown[]) => void): this;
     }

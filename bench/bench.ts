@@ -40,7 +40,15 @@ async function main(): Promise<void> {
       await runMatrix(targets, options, fleet, interrupt.signal, measurements);
     } catch (error) {
       if (options.jsonFile && measurements.length > 0) {
-        const partial = { machine, options, preloadRates, measurements, summary: summarise(measurements, BASELINE), serviceLog: {}, incomplete: String(error) };
+        const partial = {
+          machine,
+          options,
+          preloadRates,
+          measurements,
+          summary: summarise(measurements, BASELINE),
+          serviceLog: {},
+          incomplete: String(error),
+        };
         await writeJson(options.jsonFile, partial);
         console.error(`the ${measurements.length} measurements made before the failure are in ${options.jsonFile}`);
       }
@@ -48,17 +56,21 @@ async function main(): Promise<void> {
     }
     const rows = summarise(measurements, BASELINE);
 
-    console.log(`\nthroughput and latency (medians over ${options.rounds} round(s) of ${options.durationSeconds} s; ` +
-      'latency percentiles over all responses of a run, merged across the nodes it loaded):');
+    console.log(
+      `\nthroughput and latency (medians over ${options.rounds} round(s) of ${options.durationSeconds} s; ` +
+        'latency percentiles over all responses of a run, merged across the nodes it loaded):',
+    );
     console.log(throughputTable(rows));
     console.log(
       '\nwhere the CPU went (medians): busy = cores of the whole machine in use; not ours = of those, cores used by ' +
         'processes this benchmark did not start (other tenants); irq = cores in interrupt context (loopback TCP, mostly ours); ' +
-        "steal = cores the hypervisor took; then CPU µs per completed op " +
+        'steal = cores the hypervisor took; then CPU µs per completed op ' +
         "of the target's node processes, of their PostgreSQL servers, and of the load generator:",
     );
     console.log(cpuTable(rows));
-    console.log(`\npreload (batch endpoint, 1000 keys per request): ${preloadRates.map(({ target, keysPerSecond }) => `${target} ${keysPerSecond.toFixed(0)} keys/s`).join(', ')}`);
+    console.log(
+      `\npreload (batch endpoint, 1000 keys per request): ${preloadRates.map(({ target, keysPerSecond }) => `${target} ${keysPerSecond.toFixed(0)} keys/s`).join(', ')}`,
+    );
 
     const serviceLog = reportServiceLog(fleet.allNodes(), startedLogLines);
     const failures = failureReport(rows);
@@ -76,12 +88,19 @@ async function main(): Promise<void> {
   }
 }
 
-async function preloadAll(targets: readonly Target[], options: BenchOptions): Promise<Array<{ target: string; keysPerSecond: number }>> {
+async function preloadAll(
+  targets: readonly Target[],
+  options: BenchOptions,
+): Promise<Array<{ target: string; keysPerSecond: number }>> {
   const rates = [];
   for (const target of targets) {
     // Through the first node; on the cluster every write is replicated to a quorum anyway.
     const keysPerSecond = await preloadKeys(target.nodes[0]!.url, options.keyCount, options.valueBytes);
-    await checkPreloaded(target.nodes.map((node) => node.url), options.keyCount, options.valueBytes);
+    await checkPreloaded(
+      target.nodes.map((node) => node.url),
+      options.keyCount,
+      options.valueBytes,
+    );
     console.error(`preloaded ${options.keyCount} keys into ${target.name} at ${keysPerSecond.toFixed(0)} keys/s`);
     rates.push({ target: target.name, keysPerSecond });
   }
@@ -101,7 +120,9 @@ async function settleAll(targets: readonly Target[], options: BenchOptions, sign
       durationSeconds: options.settleSeconds,
       signal,
     });
-    console.error(`settled ${target.name} with ${options.settleSeconds} s of mixed load (${result.opsPerSecond.toFixed(0)} ops/s, not counted)`);
+    console.error(
+      `settled ${target.name} with ${options.settleSeconds} s of mixed load (${result.opsPerSecond.toFixed(0)} ops/s, not counted)`,
+    );
   }
 }
 
@@ -109,15 +130,25 @@ async function settleAll(targets: readonly Target[], options: BenchOptions, sign
  * Nodes run with LOG_LEVEL=warn, so anything they print during the measurements
  * is a warning or an error: worth seeing next to the numbers.
  */
-function reportServiceLog(nodes: readonly KvNode[], linesBefore: ReadonlyMap<KvNode, number>): Record<string, string[]> {
+function reportServiceLog(
+  nodes: readonly KvNode[],
+  linesBefore: ReadonlyMap<KvNode, number>,
+): Record<string, string[]> {
   const log: Record<string, string[]> = {};
   for (const node of nodes) {
     const printed = node.outputLineCount() - (linesBefore.get(node) ?? 0);
     if (printed === 0) continue;
     const lines = node.outputLines().slice(-Math.min(printed, node.outputLines().length));
     log[node.name] = lines;
-    console.error(`\n!!! ${node.name} printed ${printed} warning/error line(s) during the measurements; the last ones:`);
-    console.error(lines.slice(-10).map((line) => `    ${line}`).join('\n'));
+    console.error(
+      `\n!!! ${node.name} printed ${printed} warning/error line(s) during the measurements; the last ones:`,
+    );
+    console.error(
+      lines
+        .slice(-10)
+        .map((line) => `    ${line}`)
+        .join('\n'),
+    );
   }
   return log;
 }

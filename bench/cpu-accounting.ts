@@ -49,18 +49,27 @@ interface ProcessTicks {
 const TICKS_PER_SECOND = 100;
 
 export function takeCpuSnapshot(): CpuSnapshot {
-  return { atMs: performance.now(), self: process.cpuUsage(), machine: readMachineTicks(), processes: readDescendantTicks() };
+  return {
+    atMs: performance.now(),
+    self: process.cpuUsage(),
+    machine: readMachineTicks(),
+    processes: readDescendantTicks(),
+  };
 }
 
 /** CPU used between two snapshots; nodePids are the kv-store processes of the target under test. */
 export function cpuUsageBetween(before: CpuSnapshot, after: CpuSnapshot, nodePids: readonly number[]): CpuUsage {
   const wallSeconds = (after.atMs - before.atMs) / 1000;
   const selfMicros = after.self.user + after.self.system - (before.self.user + before.self.system);
-  const usage: { -readonly [K in keyof CpuUsage]: CpuUsage[K] } = { wallSeconds, loadGeneratorSeconds: selfMicros / 1e6 };
+  const usage: { -readonly [K in keyof CpuUsage]: CpuUsage[K] } = {
+    wallSeconds,
+    loadGeneratorSeconds: selfMicros / 1e6,
+  };
   if (before.machine && after.machine) {
     usage.machineBusyCores = (after.machine.busyTicks - before.machine.busyTicks) / TICKS_PER_SECOND / wallSeconds;
     usage.stealCores = (after.machine.stealTicks - before.machine.stealTicks) / TICKS_PER_SECOND / wallSeconds;
-    usage.interruptCores = (after.machine.interruptTicks - before.machine.interruptTicks) / TICKS_PER_SECOND / wallSeconds;
+    usage.interruptCores =
+      (after.machine.interruptTicks - before.machine.interruptTicks) / TICKS_PER_SECOND / wallSeconds;
   }
   if (before.processes && after.processes) {
     let kvTicks = 0;
@@ -83,8 +92,16 @@ export function cpuUsageBetween(before: CpuSnapshot, after: CpuSnapshot, nodePid
   return usage;
 }
 
-function hasAncestorIn(pid: number, ancestors: ReadonlySet<number>, processes: ReadonlyMap<number, ProcessTicks>): boolean {
-  for (let current = processes.get(pid)?.ppid; current !== undefined && current > 1; current = processes.get(current)?.ppid) {
+function hasAncestorIn(
+  pid: number,
+  ancestors: ReadonlySet<number>,
+  processes: ReadonlyMap<number, ProcessTicks>,
+): boolean {
+  for (
+    let current = processes.get(pid)?.ppid;
+    current !== undefined && current > 1;
+    current = processes.get(current)?.ppid
+  ) {
     if (ancestors.has(current)) return true;
   }
   return false;
@@ -115,7 +132,11 @@ function readDescendantTicks(): Map<number, ProcessTicks> | undefined {
   }
   const descendants = new Map<number, ProcessTicks>();
   for (const [pid, stat] of all) {
-    for (let current: number | undefined = stat.ppid; current !== undefined && current > 0; current = all.get(current)?.ppid) {
+    for (
+      let current: number | undefined = stat.ppid;
+      current !== undefined && current > 0;
+      current = all.get(current)?.ppid
+    ) {
       if (current === process.pid) {
         descendants.set(pid, stat);
         break;

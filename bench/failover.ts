@@ -58,9 +58,29 @@ async function main(): Promise<void> {
   console.log(formatMachine(describeMachine()));
   console.log(
     formatTable(
-      ['clients via', 'requests', 'failed', 'failures', 'longest pause ms', 'p50 before ms', 'p99 after ms', 'max ms', 'acked', 'acked lost'],
+      [
+        'clients via',
+        'requests',
+        'failed',
+        'failures',
+        'longest pause ms',
+        'p50 before ms',
+        'p99 after ms',
+        'max ms',
+        'acked',
+        'acked lost',
+      ],
       outcomes.map((o) => [
-        o.mode, o.requests, o.failed, JSON.stringify(o.failedStatuses), o.longestPauseMs, o.p50BeforeMs, o.p99AfterMs, o.maxLatencyMs, o.acknowledged, o.lost,
+        o.mode,
+        o.requests,
+        o.failed,
+        JSON.stringify(o.failedStatuses),
+        o.longestPauseMs,
+        o.p50BeforeMs,
+        o.p99AfterMs,
+        o.maxLatencyMs,
+        o.acknowledged,
+        o.lost,
       ]),
     ),
   );
@@ -125,12 +145,19 @@ function summarise(mode: string, samples: readonly Sample[], killedAt: number, l
   const failedStatuses: Record<string, number> = {};
   for (const failure of failures) failedStatuses[failure.status] = (failedStatuses[failure.status] ?? 0) + 1;
   // The longest stretch of time in which no write anywhere succeeded.
-  const successes = samples.filter((s) => s.ok).map((s) => s.end).sort((a, b) => a - b);
+  const successes = samples
+    .filter((s) => s.ok)
+    .map((s) => s.end)
+    .sort((a, b) => a - b);
   let longestPauseMs = 0;
-  for (let i = 1; i < successes.length; i++) longestPauseMs = Math.max(longestPauseMs, successes[i]! - successes[i - 1]!);
+  for (let i = 1; i < successes.length; i++)
+    longestPauseMs = Math.max(longestPauseMs, successes[i]! - successes[i - 1]!);
   const latency = (s: Sample) => s.end - s.start;
   const before = samples.filter((s) => s.end < killedAt).map(latency);
-  const after = samples.filter((s) => s.start >= killedAt).map(latency).sort((a, b) => a - b);
+  const after = samples
+    .filter((s) => s.start >= killedAt)
+    .map(latency)
+    .sort((a, b) => a - b);
   return {
     mode,
     requests: samples.length,
@@ -152,7 +179,10 @@ async function startHaproxy(target: Target, directory: string): Promise<{ url: s
   let server = 0;
   const config = shipped
     .replace(/bind :8000/, `bind 127.0.0.1:${port}`)
-    .replace(/server (n\d) node\d:8000/g, (_, id: string) => `server ${id} ${new URL(target.nodes[server++]!.url).host}`);
+    .replace(
+      /server (n\d) node\d:8000/g,
+      (_, id: string) => `server ${id} ${new URL(target.nodes[server++]!.url).host}`,
+    );
   const file = path.join(directory, `haproxy-${port}.cfg`); // removed with the fleet's data
   writeFileSync(file, config);
   const child = spawn('haproxy', ['-f', file, '-db'], { stdio: 'ignore' });

@@ -44,7 +44,12 @@ interface MicroMeasurement extends LoadResult {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { duration: { type: 'string' }, rounds: { type: 'string' }, warmup: { type: 'string' }, json: { type: 'string' } },
+    options: {
+      duration: { type: 'string' },
+      rounds: { type: 'string' },
+      warmup: { type: 'string' },
+      json: { type: 'string' },
+    },
   });
   const durationSeconds = Number(values.duration ?? 5);
   const rounds = Number(values.rounds ?? 3);
@@ -53,7 +58,9 @@ async function main(): Promise<void> {
     throw new Error('--duration must be > 0, --rounds a positive integer, --warmup >= 0');
   }
   console.log(formatMachine(describeMachine()));
-  console.log(`options: duration ${durationSeconds} s, warm-up ${warmupSeconds} s, rounds ${rounds}, concurrency ${CONCURRENCIES.join(',')}\n`);
+  console.log(
+    `options: duration ${durationSeconds} s, warm-up ${warmupSeconds} s, rounds ${rounds}, concurrency ${CONCURRENCIES.join(',')}\n`,
+  );
 
   const servers: ServerProcess[] = [];
   const interrupt = new AbortController();
@@ -67,19 +74,30 @@ async function main(): Promise<void> {
           // Rotate which server goes first, so no kind always follows the same neighbour.
           const order = servers.map((_, index) => servers[(index + round - 1) % servers.length]!);
           for (const server of order) {
-            const measurement = await measureServer(server, operation, concurrency, round, durationSeconds, warmupSeconds, interrupt.signal);
+            const measurement = await measureServer(
+              server,
+              operation,
+              concurrency,
+              round,
+              durationSeconds,
+              warmupSeconds,
+              interrupt.signal,
+            );
             measurements.push(measurement);
             console.error(
               `${operation} c=${concurrency} ${server.kind} round ${round}: ${measurement.opsPerSecond.toFixed(0)} req/s, ` +
                 `${measurement.serverCpuUsPerRequest.toFixed(1)} µs CPU/req` +
-                (measurement.errors + measurement.non2xx > 0 ? `, FAILURES ${JSON.stringify(measurement.statusCodes)} errors ${measurement.errors}` : ''),
+                (measurement.errors + measurement.non2xx > 0
+                  ? `, FAILURES ${JSON.stringify(measurement.statusCodes)} errors ${measurement.errors}`
+                  : ''),
             );
           }
         }
       }
     }
     printSummary(measurements, rounds, durationSeconds);
-    if (values.json) await writeFile(values.json, `${JSON.stringify({ machine: describeMachine(), measurements }, null, 2)}\n`);
+    if (values.json)
+      await writeFile(values.json, `${JSON.stringify({ machine: describeMachine(), measurements }, null, 2)}\n`);
   } finally {
     await Promise.all(servers.map((server) => stopServer(server)));
   }
@@ -113,7 +131,14 @@ async function measureServer(
     },
   });
   const cpuMicros = (await cpuAtEnd!) - (await cpuAtStart!);
-  return { server: server.kind, operation, concurrency, round, ...result, serverCpuUsPerRequest: cpuMicros / result.completed };
+  return {
+    server: server.kind,
+    operation,
+    concurrency,
+    round,
+    ...result,
+    serverCpuUsPerRequest: cpuMicros / result.completed,
+  };
 }
 
 function requestsFor(operation: Operation): autocannon.Request[] {
@@ -142,8 +167,11 @@ function printSummary(measurements: readonly MicroMeasurement[], rounds: number,
     failures: group.reduce((sum, m) => sum + m.errors + m.non2xx, 0),
   }));
   const floor = (row: (typeof rows)[number]): number | undefined =>
-    rows.find((r) => r.server === 'node-http' && r.operation === row.operation && r.concurrency === row.concurrency)?.cpuUs;
-  console.log(`\nmedians over ${rounds} round(s) of ${durationSeconds} s; CPU = the server process's user+system time per request:`);
+    rows.find((r) => r.server === 'node-http' && r.operation === row.operation && r.concurrency === row.concurrency)
+      ?.cpuUs;
+  console.log(
+    `\nmedians over ${rounds} round(s) of ${durationSeconds} s; CPU = the server process's user+system time per request:`,
+  );
   console.log(
     formatTable(
       ['server', 'op', 'conc', 'req/s', 'CPU µs/req', 'over node:http µs', 'p50 ms', 'p99 ms', 'errors'],
@@ -165,7 +193,9 @@ function printSummary(measurements: readonly MicroMeasurement[], rounds: number,
   );
   const failing = rows.filter((row) => row.failures > 0);
   if (failing.length > 0) {
-    console.error(`\n!!! ERRORS in ${failing.map((row) => `${row.server} ${row.operation} c=${row.concurrency}`).join(', ')}`);
+    console.error(
+      `\n!!! ERRORS in ${failing.map((row) => `${row.server} ${row.operation} c=${row.concurrency}`).join(', ')}`,
+    );
     process.exitCode = 1;
   }
 }

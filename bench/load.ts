@@ -50,7 +50,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   spec.signal?.throwIfAborted();
   const failureSamples: string[] = [];
   const keepFailure = (status: number, body: string): void => {
-    if ((status < 200 || status >= 300) && failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(`${status} ${body.slice(0, 300)}`);
+    if ((status < 200 || status >= 300) && failureSamples.length < MAX_FAILURE_SAMPLES)
+      failureSamples.push(`${status} ${body.slice(0, 300)}`);
   };
   const instance = autocannon({
     url: spec.urls.length === 1 ? spec.urls[0]! : [...spec.urls],

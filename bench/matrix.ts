@@ -48,7 +48,12 @@ export async function runMatrix(
             signal,
             onWindowStart: () => (before = takeCpuSnapshot()),
             onWindowEnd: () => {
-              if (before) cpu = cpuUsageBetween(before, takeCpuSnapshot(), target.nodes.map((node) => node.pid));
+              if (before)
+                cpu = cpuUsageBetween(
+                  before,
+                  takeCpuSnapshot(),
+                  target.nodes.map((node) => node.pid),
+                );
             },
           });
           const measurement: Measurement = {

@@ -46,7 +46,11 @@ export class NodeFleet {
    * whose nodes list each other as peers. Resolves once all of them vote and
    * accept a write.
    */
-  async startTarget(name: string, size: number, clusterSecret = randomBytes(24).toString('base64url')): Promise<Target> {
+  async startTarget(
+    name: string,
+    size: number,
+    clusterSecret = randomBytes(24).toString('base64url'),
+  ): Promise<Target> {
     if (this.stopping) throw new Error('the fleet is stopping');
     const cluster = await Cluster.plan({
       size,
@@ -120,8 +124,10 @@ async function waitUntilWritable(node: KvNode): Promise<void> {
     } catch (error) {
       last = String(error);
     }
-    if (!node.isRunning()) throw new Error(`${node.name} exited before accepting writes:\n${node.outputLines().join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`${node.name} did not accept a write within ${START_TIMEOUT_MS} ms (last: ${last})`);
+    if (!node.isRunning())
+      throw new Error(`${node.name} exited before accepting writes:\n${node.outputLines().join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`${node.name} did not accept a write within ${START_TIMEOUT_MS} ms (last: ${last})`);
     await sleep(250);
   }
 }

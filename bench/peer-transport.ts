@@ -46,7 +46,11 @@ async function httpTransport(): Promise<{ call: Call; close: () => Promise<void>
     new Promise((resolve, reject) => {
       const payload = Buffer.from(JSON.stringify(body));
       const req = request({
-        host: '127.0.0.1', port, path: '/internal/v1/accept', method: 'POST', agent,
+        host: '127.0.0.1',
+        port,
+        path: '/internal/v1/accept',
+        method: 'POST',
+        agent,
         headers: { authorization: AUTH, 'content-type': 'application/json', 'content-length': payload.length },
       });
       req.on('response', (response) => {
@@ -57,7 +61,13 @@ async function httpTransport(): Promise<{ call: Call; close: () => Promise<void>
       req.on('error', reject);
       req.end(payload);
     });
-  return { call, close: async () => { agent.destroy(); await server.close(); } };
+  return {
+    call,
+    close: async () => {
+      agent.destroy();
+      await server.close();
+    },
+  };
 }
 
 async function channelTransport(): Promise<{ call: Call; close: () => Promise<void> }> {
@@ -72,7 +82,12 @@ async function channelTransport(): Promise<{ call: Call; close: () => Promise<vo
   endpoint.listen(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const channel = new PeerChannel({ url: `http://127.0.0.1:${port}`, apiPrefix: 'internal/v1', authorization: AUTH, maxFrameChars: 1 << 24 });
+  const channel = new PeerChannel({
+    url: `http://127.0.0.1:${port}`,
+    apiPrefix: 'internal/v1',
+    authorization: AUTH,
+    maxFrameChars: 1 << 24,
+  });
   return {
     call: (body) => channel.call('accept', body, 10_000, { idempotent: true }),
     close: async () => {
@@ -86,9 +101,11 @@ async function channelTransport(): Promise<{ call: Call; close: () => Promise<vo
 /** CPU µs per call (both sides) over `calls` calls from `concurrency` callers, after a warm-up. */
 async function measure(call: Call, calls: number, concurrency: number): Promise<number> {
   const run = (count: number): Promise<void[]> =>
-    Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let i = 0; i < count / concurrency; i++) await call(acceptBody());
-    }));
+    Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = 0; i < count / concurrency; i++) await call(acceptBody());
+      }),
+    );
   await run(Math.min(2000, calls));
   const before = process.cpuUsage();
   await run(calls);
@@ -97,7 +114,9 @@ async function measure(call: Call, calls: number, concurrency: number): Promise<
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string' }, calls: { type: 'string' }, concurrency: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string' }, calls: { type: 'string' }, concurrency: { type: 'string' } },
+  });
   const rounds = Number(values.rounds ?? 5);
   const calls = Number(values.calls ?? 20_000);
   const concurrency = Number(values.concurrency ?? 8);
@@ -117,7 +136,9 @@ async function main(): Promise<void> {
   }
   const http = median(samples.http);
   const channel = median(samples.channel);
-  console.log(`CPU per call, both sides, medians of ${rounds} rounds of ${calls} calls from ${concurrency} callers (4-key accept batches):`);
+  console.log(
+    `CPU per call, both sides, medians of ${rounds} rounds of ${calls} calls from ${concurrency} callers (4-key accept batches):`,
+  );
   console.log(`  HTTP request (node:http client, Fastify route): ${http.toFixed(1)} µs`);
   console.log(`  peer channel frame:                             ${channel.toFixed(1)} µs`);
   console.log(`  channel / HTTP: ${(channel / http).toFixed(2)}x`);

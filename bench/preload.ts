@@ -27,10 +27,15 @@ export async function preloadKeys(baseUrl: string, keyCount: number, valueBytes:
       signal: AbortSignal.timeout(120_000),
     });
     const text = await response.text();
-    if (response.status !== 200) throw new Error(`preload batch at ${first}: HTTP ${response.status}: ${text.slice(0, 500)}`);
-    const failed = (JSON.parse(text) as BatchReply).results.filter((item) => item.status !== 200 && item.status !== 201);
+    if (response.status !== 200)
+      throw new Error(`preload batch at ${first}: HTTP ${response.status}: ${text.slice(0, 500)}`);
+    const failed = (JSON.parse(text) as BatchReply).results.filter(
+      (item) => item.status !== 200 && item.status !== 201,
+    );
     if (failed.length > 0) {
-      throw new Error(`preload batch at ${first}: ${failed.length} items not stored, e.g. ${JSON.stringify(failed.slice(0, 3))}`);
+      throw new Error(
+        `preload batch at ${first}: ${failed.length} items not stored, e.g. ${JSON.stringify(failed.slice(0, 3))}`,
+      );
     }
   }
   return keyCount / ((performance.now() - started) / 1000);
@@ -40,10 +45,14 @@ export async function preloadKeys(baseUrl: string, keyCount: number, valueBytes:
 export async function checkPreloaded(baseUrls: readonly string[], keyCount: number, valueBytes: number): Promise<void> {
   const index = keyCount - 1;
   for (const baseUrl of baseUrls) {
-    const response = await fetch(`${baseUrl}/kv-store/v1/kv/${keyName(index)}`, { signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${baseUrl}/kv-store/v1/kv/${keyName(index)}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
     const body = (await response.json()) as { value?: unknown };
     if (response.status !== 200 || body.value !== valueOfSize(valueBytes, index)) {
-      throw new Error(`${baseUrl}: preloaded key ${keyName(index)} reads back as HTTP ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+      throw new Error(
+        `${baseUrl}: preloaded key ${keyName(index)} reads back as HTTP ${response.status} ${JSON.stringify(body).slice(0, 200)}`,
+      );
     }
   }
 }

@@ -29,9 +29,18 @@ function gitCommit(): string {
   if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
   const cwd = path.resolve(__dirname, '..');
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     // A dirty tree means the numbers belong to uncommitted code: say so.
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+        cwd,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return dirty ? `${commit} (src/ has uncommitted changes)` : commit;
   } catch {
     return 'unknown (not a git checkout)';
@@ -50,7 +59,9 @@ export type Cell = string | number | undefined;
 /** A plain-text table; numbers are right-aligned, text left-aligned. Also valid Markdown. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const text = rows.map((row) => row.map((cell) => (cell === undefined ? '' : String(cell))));
-  const numeric = headers.map((_, column) => rows.every((row) => typeof row[column] !== 'string' || /^[\d.,x×%+-]*$/.test(row[column])));
+  const numeric = headers.map((_, column) =>
+    rows.every((row) => typeof row[column] !== 'string' || /^[\d.,x×%+-]*$/.test(row[column])),
+  );
   const widths = headers.map((header, column) => Math.max(header.length, ...text.map((row) => row[column]!.length)));
   const line = (cells: readonly string[]): string =>
     `| ${cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;

@@ -48,7 +48,8 @@ export function summarise(measurements: readonly Measurement[], baseline: string
       return values.length > 0 ? median(values) : undefined;
     };
     const statusCodes: Record<string, number> = {};
-    for (const m of group) for (const [code, count] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+    for (const m of group)
+      for (const [code, count] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
     const medianOf = (value: (m: Measurement) => number | undefined): number | undefined => {
       const values = group.map(value).filter((v): v is number => v !== undefined);
       return values.length > 0 ? median(values) : undefined;
@@ -76,7 +77,9 @@ export function summarise(measurements: readonly Measurement[], baseline: string
     });
   }
   return rows.map((row) => {
-    const base = rows.find((r) => r.target === baseline && r.workload === row.workload && r.concurrency === row.concurrency);
+    const base = rows.find(
+      (r) => r.target === baseline && r.workload === row.workload && r.concurrency === row.concurrency,
+    );
     return row.target === baseline || !base ? row : { ...row, ratioToBaseline: row.opsPerSecond / base.opsPerSecond };
   });
 }
@@ -100,7 +103,18 @@ export function throughputTable(rows: readonly SummaryRow[]): string {
 
 export function cpuTable(rows: readonly SummaryRow[]): string {
   return formatTable(
-    ['target', 'workload', 'conc', 'busy cores', 'not ours', 'irq', 'steal', 'kv nodes µs/op', 'postgres µs/op', 'load gen µs/op'],
+    [
+      'target',
+      'workload',
+      'conc',
+      'busy cores',
+      'not ours',
+      'irq',
+      'steal',
+      'kv nodes µs/op',
+      'postgres µs/op',
+      'load gen µs/op',
+    ],
     rows.map((row): Cell[] => [
       row.target,
       row.workload,

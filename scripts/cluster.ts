@@ -32,8 +32,10 @@ async function main(): Promise<void> {
     return;
   }
   const basePort = Number(values['base-port'] ?? DEFAULT_BASE_PORT);
-  if (!Number.isInteger(basePort) || basePort < 1 || basePort + IDS.length - 1 > 65535) throw new UsageError(`bad --base-port ${values['base-port']}`);
-  if (values.node !== undefined && !IDS.includes(values.node)) throw new UsageError(`no node ${values.node} in this cluster (${IDS.join(', ')})`);
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort + IDS.length - 1 > 65535)
+    throw new UsageError(`bad --base-port ${values['base-port']}`);
+  if (values.node !== undefined && !IDS.includes(values.node))
+    throw new UsageError(`no node ${values.node} in this cluster (${IDS.join(', ')})`);
   const only = values.node === undefined ? IDS : [values.node];
 
   const dataRoot = path.resolve(process.env.DATA_ROOT ?? 'data');
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
     running.add(node);
     void node.exited.then((status) => {
       running.delete(node);
-      console.log(stopping ? `[${id}] stopped (${status})` : `[${id}] exited (${status}); restart it with: ${restartCommand(id)}`);
+      console.log(
+        stopping ? `[${id}] stopped (${status})` : `[${id}] exited (${status}); restart it with: ${restartCommand(id)}`,
+      );
       // A node that dies stays dead (the others keep serving): the cluster is
       // for trying out failures too. The launcher exits once every node has.
       if (running.size === 0) process.exit(stopping ? 0 : 1);
@@ -88,7 +92,10 @@ async function main(): Promise<void> {
     `kv-store ${values.node ? `node ${values.node}` : 'cluster'} running:\n` +
       only
         .filter((id) => !failed.includes(id))
-        .map((id) => `  ${id}: http://127.0.0.1:${cluster.node(id).port}/kv-store/v1  (pid ${cluster.node(id).process!.pid})`)
+        .map(
+          (id) =>
+            `  ${id}: http://127.0.0.1:${cluster.node(id).port}/kv-store/v1  (pid ${cluster.node(id).process!.pid})`,
+        )
         .join('\n') +
       `\nCtrl-C stops ${values.node ? 'it' : 'them'}. A node that dies (kill -9 <pid>) stays down; restart it with: ${restartCommand('<id>')}\n` +
       "(kill -9 leaves that node's PostgreSQL running until the node's next start, which stops it)",

@@ -17,8 +17,10 @@ export default function armExitWatchdog(globalConfig: GlobalConfig): void {
   if (globalConfig.watch || globalConfig.watchAll) return; // watch mode stays alive on purpose
   setTimeout(() => {
     const open = process.getActiveResourcesInfo().join(', ');
-    console.error(`\nJest: the tests finished ${GRACE_MS / 1000} s ago but the process is still alive (open: ${open}). ` +
-      'A test leaked it; find it with --detectOpenHandles.');
+    console.error(
+      `\nJest: the tests finished ${GRACE_MS / 1000} s ago but the process is still alive (open: ${open}). ` +
+        'A test leaked it; find it with --detectOpenHandles.',
+    );
     process.exit(1);
   }, GRACE_MS).unref();
 }

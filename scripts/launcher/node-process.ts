@@ -216,7 +216,8 @@ export class NodeProcess {
       if (!this.isRunning()) {
         throw new Error(`node ${this.name} exited (${this.exitStatus()}) before it would ${what}:\n${this.tail()}`);
       }
-      if (Date.now() > deadline) throw new Error(`node ${this.name} did not ${what} within ${timeoutMs} ms:\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`node ${this.name} did not ${what} within ${timeoutMs} ms:\n${this.tail()}`);
       await sleep(POLL_MS);
     }
   }
@@ -250,6 +251,7 @@ export class NodeProcess {
   }
 
   private mark(event: string): void {
-    if (this.spec.logFile) appendFileSync(this.spec.logFile, `\n--- launcher: ${this.spec.id} ${event} at ${new Date().toISOString()}\n`);
+    if (this.spec.logFile)
+      appendFileSync(this.spec.logFile, `\n--- launcher: ${this.spec.id} ${event} at ${new Date().toISOString()}\n`);
   }
 }

@@ -18,7 +18,12 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 describe('CallCoalescer', () => {
   it('sends at once when idle, and gathers while the in-flight limit is reached (group commit)', async () => {
     const { calls, send } = controlledSend();
-    const coalescer = new CallCoalescer<string, Reply>('peek', { maxBatchSize: 100, maxInFlight: 1, schedule: flushNow, target: 't' }, (k) => k, send);
+    const coalescer = new CallCoalescer<string, Reply>(
+      'peek',
+      { maxBatchSize: 100, maxInFlight: 1, schedule: flushNow, target: 't' },
+      (k) => k,
+      send,
+    );
 
     const first = coalescer.call(['a']);
     expect(calls.map((c) => c.keys)).toEqual([['a']]);
@@ -35,7 +40,12 @@ describe('CallCoalescer', () => {
 
   it('allows up to maxInFlight calls at once', async () => {
     const { calls, send } = controlledSend();
-    const coalescer = new CallCoalescer<string, Reply>('peek', { maxBatchSize: 1, maxInFlight: 2, schedule: flushNow, target: 't' }, (k) => k, send);
+    const coalescer = new CallCoalescer<string, Reply>(
+      'peek',
+      { maxBatchSize: 1, maxInFlight: 2, schedule: flushNow, target: 't' },
+      (k) => k,
+      send,
+    );
     void coalescer.call(['a']);
     void coalescer.call(['b']);
     void coalescer.call(['c']);
@@ -63,7 +73,12 @@ describe('CallCoalescer', () => {
 
   it('times a caller out on its own budget even while its batch waits', async () => {
     const { send } = controlledSend();
-    const coalescer = new CallCoalescer<string, Reply>('peek', { maxBatchSize: 100, maxInFlight: 1, schedule: flushNow, target: 't' }, (k) => k, send);
+    const coalescer = new CallCoalescer<string, Reply>(
+      'peek',
+      { maxBatchSize: 100, maxInFlight: 1, schedule: flushNow, target: 't' },
+      (k) => k,
+      send,
+    );
     void coalescer.call(['a']); // never finishes
     await expect(coalescer.call(['b'], 20)).rejects.toThrow();
   });

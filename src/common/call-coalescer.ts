@@ -55,7 +55,9 @@ export class CallCoalescer<Req, Rep extends { readonly key: string }> {
       this.gathering.push({ requests, timeoutMs, resolve, reject });
       this.scheduleFlush();
     });
-    return timeoutMs === undefined ? replies : withTimeout(replies, timeoutMs, `${this.kind} at ${this.settings.target}`);
+    return timeoutMs === undefined
+      ? replies
+      : withTimeout(replies, timeoutMs, `${this.kind} at ${this.settings.target}`);
   }
 
   private scheduleFlush(): void {
@@ -125,7 +127,9 @@ export class CallCoalescer<Req, Rep extends { readonly key: string }> {
     const mismatch =
       replies.length !== requests.length || replies.some((reply, i) => reply.key !== this.keyOf(requests[i]!));
     if (mismatch) {
-      const error = new ProtocolViolationError(`${this.kind} at ${this.settings.target}: replies do not match requests`);
+      const error = new ProtocolViolationError(
+        `${this.kind} at ${this.settings.target}: replies do not match requests`,
+      );
       batch.forEach((entry) => entry.reject(error));
       return;
     }

@@ -27,5 +27,7 @@ export interface DomainError extends Error {
 export function statusOfDomainError(error: unknown): HttpStatus | undefined {
   if (!(error instanceof Error) || !('kind' in error)) return undefined;
   const { kind } = error;
-  return typeof kind === 'string' && Object.hasOwn(STATUS_BY_KIND, kind) ? STATUS_BY_KIND[kind as DomainErrorKind] : undefined;
+  return typeof kind === 'string' && Object.hasOwn(STATUS_BY_KIND, kind)
+    ? STATUS_BY_KIND[kind as DomainErrorKind]
+    : undefined;
 }

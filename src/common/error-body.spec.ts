@@ -5,7 +5,11 @@ import { describeError, describeKnownError } from './error-body';
 
 describe('error bodies', () => {
   it('maps domain errors to their statuses', () => {
-    expect(describeError(new KeyNotFoundError('k'))).toEqual({ statusCode: 404, error: 'Not Found', message: 'key "k" not found' });
+    expect(describeError(new KeyNotFoundError('k'))).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'key "k" not found',
+    });
     expect(describeError(new PreconditionFailedError('k', 3)).statusCode).toBe(412);
   });
 
@@ -23,9 +27,16 @@ describe('error bodies', () => {
   });
 
   it('keeps client errors from parsers and leaves everything else to the 500 path', () => {
-    expect(describeKnownError(Object.assign(new Error('request entity too large'), { status: 413, expose: true }))?.statusCode).toBe(413);
+    expect(
+      describeKnownError(Object.assign(new Error('request entity too large'), { status: 413, expose: true }))
+        ?.statusCode,
+    ).toBe(413);
     expect(describeKnownError(new TypeError('bug'))).toBeUndefined();
     expect(describeKnownError(Object.assign(new Error('db down'), { status: 500 }))).toBeUndefined();
-    expect(describeError(new TypeError('bug'))).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+    expect(describeError(new TypeError('bug'))).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'internal error',
+    });
   });
 });

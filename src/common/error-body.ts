@@ -46,7 +46,10 @@ export function describeKnownError(error: unknown): ErrorBody | undefined {
   // bad percent-encoding) with a 4xx status and expose = true.
   const status = typeof coded.status === 'number' ? coded.status : coded.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return body(status, coded.expose !== false && typeof coded.message === 'string' ? coded.message : STATUS_CODES[status] ?? 'error');
+    return body(
+      status,
+      coded.expose !== false && typeof coded.message === 'string' ? coded.message : (STATUS_CODES[status] ?? 'error'),
+    );
   }
   return undefined;
 }

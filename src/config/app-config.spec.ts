@@ -4,7 +4,14 @@ describe('loadConfig', () => {
   it('gives a single-node default with nothing set', () => {
     const config = loadConfig({});
     expect(config).toEqual(
-      expect.objectContaining({ port: 8000, nodeId: 'node1', databaseUrl: undefined, peers: [], maxValueBytes: 1048576, maxBatchItems: 1000 }),
+      expect.objectContaining({
+        port: 8000,
+        nodeId: 'node1',
+        databaseUrl: undefined,
+        peers: [],
+        maxValueBytes: 1048576,
+        maxBatchItems: 1000,
+      }),
     );
     expect(config.dataDir).toMatch(/data\/node1$/);
   });
@@ -20,7 +27,13 @@ describe('loadConfig', () => {
   it('lists every bad variable at once', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', NODE_ID: 'bad id!', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', MAX_VALUE_BYTES: '-1' });
+      loadConfig({
+        PORT: 'eighty',
+        NODE_ID: 'bad id!',
+        DATABASE_URL: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        MAX_VALUE_BYTES: '-1',
+      });
     } catch (caught) {
       error = caught;
     }
@@ -41,7 +54,7 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('accepts the origin system\'s REPLICA_NODES and derives ids from the URLs', () => {
+  it("accepts the origin system's REPLICA_NODES and derives ids from the URLs", () => {
     const config = loadConfig({
       NODE_ID: 'n1',
       CLUSTER_SECRET: 'a-secret-of-sixteen+',

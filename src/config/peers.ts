@@ -13,12 +13,17 @@ export interface PeerConfig {
  */
 export function parsePeers(input: { peers?: string; replicaNodes?: string; selfId: string }): PeerConfig[] {
   if (input.peers && input.replicaNodes) throw new Error('PEERS and REPLICA_NODES: set one, not both');
-  const peers = input.peers ? fromPeersList(input.peers) : input.replicaNodes ? fromReplicaNodes(input.replicaNodes) : [];
+  const peers = input.peers
+    ? fromPeersList(input.peers)
+    : input.replicaNodes
+      ? fromReplicaNodes(input.replicaNodes)
+      : [];
 
   const ids = new Set<string>();
   for (const peer of peers) {
     if (!isValidNodeId(peer.id)) throw new Error(`PEERS: peer id ${JSON.stringify(peer.id)} must be ${NODE_ID_RULE}`);
-    if (peer.id === input.selfId) throw new Error(`PEERS: lists this node itself (${peer.id}); list only the other nodes`);
+    if (peer.id === input.selfId)
+      throw new Error(`PEERS: lists this node itself (${peer.id}); list only the other nodes`);
     if (ids.has(peer.id)) throw new Error(`PEERS: peer id ${peer.id} appears twice`);
     ids.add(peer.id);
   }
@@ -61,6 +66,7 @@ function baseUrl(raw: string, variable: string): string {
   } catch {
     throw new Error(`${variable}: ${JSON.stringify(raw)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${variable}: ${raw} must be http or https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${variable}: ${raw} must be http or https`);
   return url.toString().replace(/\/+$/, '');
 }

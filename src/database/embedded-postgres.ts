@@ -26,7 +26,9 @@ export class DataDirectoryInUseError extends Error {
     readonly dataDir: string,
     readonly ownerPid: number,
   ) {
-    super(`data directory ${dataDir} is in use by node pid ${ownerPid}; stop that node first, or give this one another DATA_DIR`);
+    super(
+      `data directory ${dataDir} is in use by node pid ${ownerPid}; stop that node first, or give this one another DATA_DIR`,
+    );
   }
 }
 
@@ -69,7 +71,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     }
     const port = await findFreePort();
     const server = await startPostmaster(binaries.postgres, clusterDir, port, runAs, logger);
-    const url = (database: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+    const url = (database: string) =>
+      `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
     try {
       await ensureDatabase(url('postgres'));
     } catch (error) {
@@ -77,7 +80,9 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
       throw error;
     }
 
-    logger.log(`embedded PostgreSQL ${clusterDir} on 127.0.0.1:${port}; set DATABASE_URL to use your own server instead`);
+    logger.log(
+      `embedded PostgreSQL ${clusterDir} on 127.0.0.1:${port}; set DATABASE_URL to use your own server instead`,
+    );
     return {
       url: url(DATABASE_NAME),
       dataDir: clusterDir,
@@ -181,7 +186,10 @@ function locateBinaries(): PostgresBinaries {
   try {
     entry = require.resolve(name);
   } catch (error) {
-    throw new Error(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${(error as Error).message}); set DATABASE_URL`, { cause: error });
+    throw new Error(
+      `no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${(error as Error).message}); set DATABASE_URL`,
+      { cause: error },
+    );
   }
   const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
   return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
@@ -255,7 +263,14 @@ async function initialise(
     if (runAs) await fs.chown(passwordFile, runAs.uid, runAs.gid);
     await runToCompletion(
       initdb,
-      [`--pgdata=${clusterDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8', '--no-locale'],
+      [
+        `--pgdata=${clusterDir}`,
+        '--auth=scram-sha-256',
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--no-locale',
+      ],
       runAs,
       logger,
     );
@@ -266,7 +281,11 @@ async function initialise(
 
 function runToCompletion(program: string, args: string[], runAs: RunAs | undefined, logger: Logger): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { ...runAs, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      ...runAs,
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
@@ -276,7 +295,9 @@ function runToCompletion(program: string, args: string[], runAs: RunAs | undefin
     child.stderr.on('data', collect);
     child.once('error', (error) => reject(new Error(`could not run ${program}: ${error.message}`)));
     child.once('close', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${path.basename(program)} failed (${signal ?? `exit code ${code}`}):\n${output.trim()}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${path.basename(program)} failed (${signal ?? `exit code ${code}`}):\n${output.trim()}`)),
     );
   });
 }
@@ -318,7 +339,11 @@ function startPostmaster(
     let ready = false;
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`embedded PostgreSQL in ${clusterDir} did not start within ${START_TIMEOUT_MS} ms:\n${output.trim()}`));
+      reject(
+        new Error(
+          `embedded PostgreSQL in ${clusterDir} did not start within ${START_TIMEOUT_MS} ms:\n${output.trim()}`,
+        ),
+      );
     }, START_TIMEOUT_MS);
     const onOutput = (chunk: Buffer) => {
       const text = chunk.toString();
@@ -340,7 +365,11 @@ function startPostmaster(
     child.once('exit', (code, signal) => {
       if (!ready) {
         clearTimeout(timer);
-        reject(new Error(`embedded PostgreSQL in ${clusterDir} did not start (${signal ?? `exit code ${code}`}):\n${output.trim()}`));
+        reject(
+          new Error(
+            `embedded PostgreSQL in ${clusterDir} did not start (${signal ?? `exit code ${code}`}):\n${output.trim()}`,
+          ),
+        );
       } else {
         logger.debug(`embedded PostgreSQL exited (${signal ?? code})`);
       }
@@ -437,7 +466,9 @@ function findFreePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

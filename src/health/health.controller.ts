@@ -1,5 +1,11 @@
 import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { PeersHealthIndicator } from './peers.health';
 import { QuorumHealthIndicator } from './quorum.health';
@@ -26,7 +32,9 @@ export class HealthController {
 
   @Get('health/live')
   live(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
-    return this.run(res, [() => this.indicators.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) })]);
+    return this.run(res, [
+      () => this.indicators.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }),
+    ]);
   }
 
   @Get('health/ready')
@@ -37,7 +45,11 @@ export class HealthController {
   /** The origin system's path: the whole cluster as this node sees it. */
   @Get('kv-store/v1/health')
   cluster(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
-    return this.run(res, [() => this.peers.check('cluster'), () => this.databasePing(), () => this.quorum.check('quorum')]);
+    return this.run(res, [
+      () => this.peers.check('cluster'),
+      () => this.databasePing(),
+      () => this.quorum.check('quorum'),
+    ]);
   }
 
   private databasePing() {

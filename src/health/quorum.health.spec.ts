@@ -10,7 +10,9 @@ function indicator(peers: Array<Partial<PeerStatus> & { id: string }>, selfVotes
     PEERS: peers.map((peer) => `${peer.id}=http://${peer.id}:1`).join(','),
     CLUSTER_SECRET: 'sixteen-characters!',
   });
-  const monitor = { peers: () => peers.map((peer) => ({ url: 'http://x', reachable: true, voting: true, ...peer })) } as unknown as PeerHealthMonitor;
+  const monitor = {
+    peers: () => peers.map((peer) => ({ url: 'http://x', reachable: true, voting: true, ...peer })),
+  } as unknown as PeerHealthMonitor;
   const gate = new AcceptorGate();
   if (selfVotes) gate.open();
   return new QuorumHealthIndicator(config, new HealthIndicatorService(), monitor, gate);
@@ -25,7 +27,13 @@ describe('QuorumHealthIndicator', () => {
   });
 
   it('is down when only a minority votes', () => {
-    const result = indicator([{ id: 'n2', reachable: false, voting: false }, { id: 'n3', reachable: false, voting: false }], true).check('quorum');
+    const result = indicator(
+      [
+        { id: 'n2', reachable: false, voting: false },
+        { id: 'n3', reachable: false, voting: false },
+      ],
+      true,
+    ).check('quorum');
     expect(result.quorum.status).toBe('down');
   });
 

@@ -29,13 +29,25 @@ describe('AllExceptionsFilter', () => {
   it.each([
     [new KeyNotFoundError('k'), HttpStatus.NOT_FOUND, 'Not Found', SHAPE],
     [new PreconditionFailedError('k', 4), HttpStatus.PRECONDITION_FAILED, 'Precondition Failed', SHAPE],
-    [ReplicationError.quorumUnreachable('no majority', ['n2']), HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', [...SHAPE, 'mayHaveTakenEffect', 'unreachablePeers']],
-    [ReplicationError.outcomeUnknown('accept lost', ['n3']), HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', [...SHAPE, 'mayHaveTakenEffect', 'unreachablePeers']],
+    [
+      ReplicationError.quorumUnreachable('no majority', ['n2']),
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'Service Unavailable',
+      [...SHAPE, 'mayHaveTakenEffect', 'unreachablePeers'],
+    ],
+    [
+      ReplicationError.outcomeUnknown('accept lost', ['n3']),
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'Service Unavailable',
+      [...SHAPE, 'mayHaveTakenEffect', 'unreachablePeers'],
+    ],
     [new AcceptorNotVotingError(), HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', SHAPE],
   ])('answers %p with %d in the one shape', (error, status, reason, fields) => {
     const { status: answered, body } = answer(error);
     expect(answered).toBe(status);
-    expect(body).toEqual(expect.objectContaining({ statusCode: status, error: reason, message: (error as Error).message }));
+    expect(body).toEqual(
+      expect.objectContaining({ statusCode: status, error: reason, message: (error as Error).message }),
+    );
     expect(Object.keys(body).sort()).toEqual([...fields].sort());
   });
 
@@ -60,7 +72,12 @@ describe('AllExceptionsFilter', () => {
       const secret = new TypeError('connection to postgres://admin:hunter2@db failed');
       const { status, body } = answer(secret);
       expect(status).toBe(500);
-      expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error', correlationId: expect.any(String) });
+      expect(body).toEqual({
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'internal error',
+        correlationId: expect.any(String),
+      });
       expect(JSON.stringify(body)).not.toContain('hunter2');
       expect(logged).toHaveBeenCalledWith(expect.stringContaining(body.correlationId as string), secret.stack);
       // A code that merely looks like ours, or a 5xx status, is not a client error either.

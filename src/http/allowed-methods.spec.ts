@@ -7,7 +7,7 @@ describe('AllowedMethods', () => {
   routes.add('/kv-store/v1/kv/batch', 'POST');
   routes.add('/health/live', 'get');
 
-  it('lists a path\'s methods in a fixed order, with HEAD for GET and OPTIONS always', () => {
+  it("lists a path's methods in a fixed order, with HEAD for GET and OPTIONS always", () => {
     expect(routes.at('/kv-store/v1/kv/some%2Fkey')).toEqual(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
     expect(routes.at('/health/live')).toEqual(['GET', 'HEAD', 'OPTIONS']);
   });

@@ -43,7 +43,11 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   // JSON only: a form or plain-text body is a 415, never read as a value.
   fastify.removeContentTypeParser('text/plain');
   // JSON under its structured-syntax names too (application/merge-patch+json, ...).
-  fastify.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, fastify.getDefaultJsonParser('ignore', 'ignore'));
+  fastify.addContentTypeParser(
+    /^application\/[\w.+-]+\+json$/,
+    { parseAs: 'string' },
+    fastify.getDefaultJsonParser('ignore', 'ignore'),
+  );
   fastify.addHook('preValidation', limitJsonDepth);
   return adapter;
 }
@@ -76,7 +80,12 @@ export function configureHttpPipeline(app: NestFastifyApplication): void {
  * this question, so it gets a 204 with Allow (RFC 9110, 9.3.7); there is no
  * CORS here, so a browser's preflight still fails, as it should.
  */
-function answerOtherMethods(allowed: AllowedMethods, request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+function answerOtherMethods(
+  allowed: AllowedMethods,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: () => void,
+): void {
   const methods = request.is404 ? allowed.at(request.url) : [];
   if (methods.length === 0) return done();
   reply.header('Allow', methods.join(', '));

@@ -49,13 +49,17 @@ function copyWithReservedKeysRenamed(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyWithReservedKeysRenamed);
   // Object.fromEntries defines properties, so even a "__proto__" entry would stay data.
   return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [RESERVED_KEYS.has(key) ? key + RENAMED_SUFFIX : key, copyWithReservedKeysRenamed(item)]),
+    Object.entries(value).map(([key, item]) => [
+      RESERVED_KEYS.has(key) ? key + RENAMED_SUFFIX : key,
+      copyWithReservedKeysRenamed(item),
+    ]),
   );
 }
 
 function withOriginalNames(error: BadRequestException): BadRequestException {
   const response = error.getResponse();
   const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-  const restore = (message: unknown) => (typeof message === 'string' ? message.replaceAll(RENAMED_SUFFIX, '') : message);
+  const restore = (message: unknown) =>
+    typeof message === 'string' ? message.replaceAll(RENAMED_SUFFIX, '') : message;
   return new BadRequestException(Array.isArray(raw) ? raw.map(restore) : restore(raw));
 }

@@ -40,7 +40,9 @@ export class PeerChannelEndpoint {
   }
 
   listen(server: Server): void {
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(request, socket, head),
+    );
   }
 
   /**
@@ -67,8 +69,10 @@ export class PeerChannelEndpoint {
     socket.on('error', () => socket.destroy()); // a peer's reset must not become an uncaught error
     const path = (request.url ?? '').split('?')[0];
     if (path !== this.options.path) return refuse(socket, 404, `no upgrade at ${path}`);
-    if (request.headers.upgrade?.toLowerCase() !== CHANNEL_PROTOCOL) return refuse(socket, 400, `upgrade to ${CHANNEL_PROTOCOL} only`);
-    if (!this.options.authorized(request.headers.authorization)) return refuse(socket, 401, 'peer API: missing or wrong cluster secret');
+    if (request.headers.upgrade?.toLowerCase() !== CHANNEL_PROTOCOL)
+      return refuse(socket, 400, `upgrade to ${CHANNEL_PROTOCOL} only`);
+    if (!this.options.authorized(request.headers.authorization))
+      return refuse(socket, 401, 'peer API: missing or wrong cluster secret');
     if (this.draining) return refuse(socket, 503, 'this node is shutting down');
 
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${CHANNEL_PROTOCOL}\r\n\r\n`);

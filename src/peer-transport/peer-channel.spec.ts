@@ -111,7 +111,9 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
   it('answers a plain HTTP 401 to an upgrade without the secret, and 404 elsewhere', async () => {
     const statusOf = (path: string, headers: Record<string, string>): Promise<number> =>
       new Promise((resolve, reject) => {
-        const req = request(`${served.url}${path}`, { headers: { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL, ...headers } });
+        const req = request(`${served.url}${path}`, {
+          headers: { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL, ...headers },
+        });
         req.on('response', (response) => resolve(response.statusCode ?? 0));
         req.on('upgrade', () => reject(new Error('upgraded')));
         req.on('error', reject);
@@ -127,7 +129,10 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
     served = await serve(); // another port; the old one is closed
     const orphan = channelTo(url);
     try {
-      expect(await failureOf(orphan.call('echo', {}, 2000, once))).toMatchObject({ failure: 'refused', code: 'ECONNREFUSED' });
+      expect(await failureOf(orphan.call('echo', {}, 2000, once))).toMatchObject({
+        failure: 'refused',
+        code: 'ECONNREFUSED',
+      });
     } finally {
       orphan.close();
     }
@@ -140,7 +145,10 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
     served.endpoint.handle('echo', async (body) => body);
     expect(await failureOf(channel.call('fails', {}, 2000, once))).toMatchObject({ failure: 'status', status: 503 });
     expect(await failureOf(channel.call('nope', {}, 2000, once))).toMatchObject({ failure: 'status', status: 404 });
-    expect(await failureOf(channel.call('echo', { bad: true }, 2000, once))).toMatchObject({ failure: 'status', status: 400 });
+    expect(await failureOf(channel.call('echo', { bad: true }, 2000, once))).toMatchObject({
+      failure: 'status',
+      status: 400,
+    });
     expect(await channel.call('echo', { fine: true }, 2000, once)).toEqual({ fine: true });
   });
 
@@ -158,7 +166,8 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
     let runs = 0;
     served.endpoint.handle('count', async () => {
       runs += 1;
-      if (runs === 1) served.sockets.forEach((socket) => socket.destroy()); // the connection dies with the call read
+      if (runs === 1)
+        served.sockets.forEach((socket) => socket.destroy()); // the connection dies with the call read
       else return { runs };
       return new Promise(() => undefined);
     });
@@ -179,7 +188,10 @@ describe('PeerChannel and PeerChannelEndpoint (real sockets)', () => {
     expect(await failureOf(channel.call('echo', {}, 2000, once))).toMatchObject({ failure: 'refused', status: 503 });
     const latecomer = channelTo(served.url);
     try {
-      expect(await failureOf(latecomer.call('echo', {}, 2000, once))).toMatchObject({ failure: 'refused', status: 503 });
+      expect(await failureOf(latecomer.call('echo', {}, 2000, once))).toMatchObject({
+        failure: 'refused',
+        status: 503,
+      });
     } finally {
       latecomer.close();
     }

@@ -62,7 +62,12 @@ export class PeerChannel {
    * before its answer is sent once more on a fresh connection, within what is
    * left of `timeoutMs`, only when `idempotent`: the peer may have acted on it.
    */
-  async call<Reply>(method: string, body: unknown, timeoutMs: number, options: { idempotent: boolean }): Promise<Reply> {
+  async call<Reply>(
+    method: string,
+    body: unknown,
+    timeoutMs: number,
+    options: { idempotent: boolean },
+  ): Promise<Reply> {
     const frame = (id: number): string => `${JSON.stringify({ i: id, m: method, b: body })}\n`;
     const deadline = Date.now() + timeoutMs;
     try {
@@ -82,18 +87,22 @@ export class PeerChannel {
   private async send(frame: (id: number) => string, deadline: number): Promise<unknown> {
     const channel = await this.open(deadline);
     // It broke while we waited for it to open: nothing was written on it.
-    if (this.channel !== channel) throw new PeerCallError(`${this.target}: connection closed before sending`, 'refused');
+    if (this.channel !== channel)
+      throw new PeerCallError(`${this.target}: connection closed before sending`, 'refused');
     const id = ++this.nextId;
     const sentAt = Date.now();
     const readsBefore = channel.reads;
     return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        channel.pending.delete(id);
-        reject(new PeerCallError(`${this.target}: no reply within the budget`, 'timeout'));
-        // Silence since we wrote means the connection may be dead (a peer
-        // that vanished without closing it): start afresh on the next call.
-        if (channel.reads === readsBefore) this.drop(channel, 'no reply, connection dropped');
-      }, Math.max(1, deadline - sentAt));
+      const timer = setTimeout(
+        () => {
+          channel.pending.delete(id);
+          reject(new PeerCallError(`${this.target}: no reply within the budget`, 'timeout'));
+          // Silence since we wrote means the connection may be dead (a peer
+          // that vanished without closing it): start afresh on the next call.
+          if (channel.reads === readsBefore) this.drop(channel, 'no reply, connection dropped');
+        },
+        Math.max(1, deadline - sentAt),
+      );
       channel.pending.set(id, { resolve, reject, timer });
       channel.writer.write(frame(id));
     });
@@ -127,7 +136,9 @@ export class PeerChannel {
         headers: { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL, authorization: this.options.authorization },
         timeout: CHANNEL_OPEN_TIMEOUT_MS,
       });
-      request.on('timeout', () => request.destroy(Object.assign(new Error('handshake timed out'), { code: 'ETIMEDOUT' })));
+      request.on('timeout', () =>
+        request.destroy(Object.assign(new Error('handshake timed out'), { code: 'ETIMEDOUT' })),
+      );
       request.on('error', (error: NodeJS.ErrnoException) => {
         const failure = error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ETIMEDOUT' ? 'timeout' : 'network';
         reject(new PeerCallError(`${this.target}: ${error.message}`, failure, error.code));
@@ -138,7 +149,9 @@ export class PeerChannel {
         const status = response.statusCode ?? 0;
         // readSnippet never rejects (a failed read gives what arrived so far).
         void readSnippet(response).then((text) => {
-          reject(new PeerCallError(`${this.target}: channel refused, HTTP ${status} ${text}`, 'refused', undefined, status));
+          reject(
+            new PeerCallError(`${this.target}: channel refused, HTTP ${status} ${text}`, 'refused', undefined, status),
+          );
         });
       });
       request.on('upgrade', (_response: IncomingMessage, socket: Socket, head: Buffer) => {

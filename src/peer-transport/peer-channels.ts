@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { describeKnownError } from '../common/error-body';
@@ -34,11 +41,14 @@ export class PeerChannels implements OnApplicationBootstrap, BeforeApplicationSh
       path: `/${PEER_API_PREFIX}/${CHANNEL_PATH_SUFFIX}`,
       authorized: clusterSecretCheck(config.clusterSecret),
       maxFrameChars: peerBodyLimit(config),
-      rejectBody: (body) => (depthExceeds(body, MAX_JSON_DEPTH) ? `JSON nests deeper than ${MAX_JSON_DEPTH} levels` : undefined),
+      rejectBody: (body) =>
+        depthExceeds(body, MAX_JSON_DEPTH) ? `JSON nests deeper than ${MAX_JSON_DEPTH} levels` : undefined,
       describeError: (error) => {
         const known = describeKnownError(error);
         if (known) return known;
-        this.logger.error(`peer request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        this.logger.error(
+          `peer request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
         return { statusCode: 500, message: 'internal error' };
       },
     });

@@ -5,8 +5,10 @@ import { KeyNotFoundError, PreconditionFailedError } from './kv.errors';
 import { DeleteOperation, KvOperation, KvResult, PutOperation, ReadOperation, ResultOf } from './kv-operation';
 import { preconditionsHold } from './preconditions';
 
-type PutChange = { kind: 'written'; created: boolean; version: number } | { kind: 'precondition-failed'; current: RegisterState };
-type DeleteChange = { kind: 'deleted' } | { kind: 'precondition-failed'; current: RegisterState } | { kind: 'not-found' };
+type PutChange =
+  { kind: 'written'; created: boolean; version: number } | { kind: 'precondition-failed'; current: RegisterState };
+type DeleteChange =
+  { kind: 'deleted' } | { kind: 'precondition-failed'; current: RegisterState } | { kind: 'not-found' };
 
 /**
  * Runs key-value operations on this node's proposer, as changes to replicated
@@ -49,21 +51,31 @@ export class KvExecutor {
   }
 
   private async put({ key, value, conditions }: PutOperation, deadlineMs: number | undefined): Promise<KvResult> {
-    const change = await this.registers.change<PutChange>(key, (current) => {
-      if (!preconditionsHold(current, conditions)) return { state: current, result: { kind: 'precondition-failed', current } };
-      const next = { present: true, value, version: current.version + 1 };
-      return { state: next, result: { kind: 'written', created: !current.present, version: next.version } };
-    }, deadlineMs);
+    const change = await this.registers.change<PutChange>(
+      key,
+      (current) => {
+        if (!preconditionsHold(current, conditions))
+          return { state: current, result: { kind: 'precondition-failed', current } };
+        const next = { present: true, value, version: current.version + 1 };
+        return { state: next, result: { kind: 'written', created: !current.present, version: next.version } };
+      },
+      deadlineMs,
+    );
     if (change.kind === 'precondition-failed') throw preconditionFailed(key, change.current);
     return { type: 'put', created: change.created, version: change.version };
   }
 
   private async delete({ key, conditions }: DeleteOperation, deadlineMs: number | undefined): Promise<KvResult> {
-    const change = await this.registers.change<DeleteChange>(key, (current) => {
-      if (!preconditionsHold(current, conditions)) return { state: current, result: { kind: 'precondition-failed', current } };
-      if (!current.present) return { state: current, result: { kind: 'not-found' } };
-      return { state: { present: false, value: null, version: current.version + 1 }, result: { kind: 'deleted' } };
-    }, deadlineMs);
+    const change = await this.registers.change<DeleteChange>(
+      key,
+      (current) => {
+        if (!preconditionsHold(current, conditions))
+          return { state: current, result: { kind: 'precondition-failed', current } };
+        if (!current.present) return { state: current, result: { kind: 'not-found' } };
+        return { state: { present: false, value: null, version: current.version + 1 }, result: { kind: 'deleted' } };
+      },
+      deadlineMs,
+    );
     if (change.kind === 'precondition-failed') throw preconditionFailed(key, change.current);
     if (change.kind === 'not-found') throw new KeyNotFoundError(key);
     return { type: 'delete' };

@@ -104,7 +104,7 @@ export function parseForwardedResult<O extends ForwardableOperation>(op: O, repl
   switch (op.type) {
     case 'read':
       if (!Number.isSafeInteger(version) || !('value' in reply)) return undefined;
-      return { type: 'read', value: (reply).value, version } as ResultOf<O>;
+      return { type: 'read', value: reply.value, version } as ResultOf<O>;
     case 'put':
       if (!Number.isSafeInteger(version) || typeof created !== 'boolean') return undefined;
       return { type: 'put', created, version } as ResultOf<O>;

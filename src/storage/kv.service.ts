@@ -51,7 +51,8 @@ export class KvService {
    * not compete with it for ballots.
    */
   async get(key: string, consistency: Consistency = 'linearizable'): Promise<Entry> {
-    if (consistency === 'local') return entryOf(key, await this.executor.execute({ type: 'read', key, consistency: 'local' }));
+    if (consistency === 'local')
+      return entryOf(key, await this.executor.execute({ type: 'read', key, consistency: 'local' }));
     const deadline = this.deadline();
     const agreed = await this.executor.execute({ type: 'read', key, consistency: 'if-agreed' }, deadline);
     if (agreed.type === 'read') return entryOf(key, agreed);
@@ -93,9 +94,15 @@ export class KvService {
       this.health.reportFailure(target, error as Error);
       if (error instanceof NotDeliveredError) return this.executor.execute(op, deadline);
       if (op.type === 'read') {
-        throw ReplicationError.quorumUnreachable(`the read was sent to ${target}, its key's proposer, which did not answer`, [target]);
+        throw ReplicationError.quorumUnreachable(
+          `the read was sent to ${target}, its key's proposer, which did not answer`,
+          [target],
+        );
       }
-      throw ReplicationError.outcomeUnknown(`the write was sent to ${target}, its key's proposer, which did not answer`, [target]);
+      throw ReplicationError.outcomeUnknown(
+        `the write was sent to ${target}, its key's proposer, which did not answer`,
+        [target],
+      );
     }
     if (!answer.ok) throw answer.error; // the peer's proposer ran it and it failed: an absent key, a failed precondition, no quorum
     return answer.result;

@@ -1,4 +1,11 @@
-import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  PayloadTooLargeException,
+} from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -17,7 +24,9 @@ export class RequestLimits {
     const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > this.config.maxKeyBytes) {
       const message = `key is ${bytes} bytes; the limit is ${this.config.maxKeyBytes}`;
-      throw source === 'url' ? new HttpException(message, HttpStatus.URI_TOO_LONG) : new PayloadTooLargeException(message);
+      throw source === 'url'
+        ? new HttpException(message, HttpStatus.URI_TOO_LONG)
+        : new PayloadTooLargeException(message);
     }
     // PostgreSQL text cannot hold NUL, and no client means one.
     if (key.includes('\u0000')) throw new BadRequestException('key must not contain U+0000');
@@ -26,7 +35,9 @@ export class RequestLimits {
   checkValue(value: unknown, label = 'value'): void {
     const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
     if (bytes > this.config.maxValueBytes) {
-      throw new PayloadTooLargeException(`${label} is ${bytes} bytes of JSON; the limit is ${this.config.maxValueBytes}`);
+      throw new PayloadTooLargeException(
+        `${label} is ${bytes} bytes of JSON; the limit is ${this.config.maxValueBytes}`,
+      );
     }
   }
 

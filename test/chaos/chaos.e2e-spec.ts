@@ -57,7 +57,12 @@ describe('chaos: linearizability under faults (real processes, real PostgreSQL)'
 
   it('negative control: reads with ?consistency=local under partitions are found NOT linearizable', async () => {
     const result = await runChaos(
-      options('negative-control', { durationS: 30, seed: 7, negativeControl: true, faults: parseFaultKinds('partition,isolate,bridge') }),
+      options('negative-control', {
+        durationS: 30,
+        seed: 7,
+        negativeControl: true,
+        faults: parseFaultKinds('partition,isolate,bridge'),
+      }),
     );
     if (!result.passed) throw new Error(`negative control failed (${result.outDir}):\n${explain(result)}`);
     expect(result.verdict).toBe('not-linearizable');

@@ -61,8 +61,21 @@ function historyBuilder() {
           'ok',
           seen === 'absent' ? { found: false } : { found: true, value: seen.value, ...version(seen.version) },
         ),
-      cas: (client: string, value: JsonValue, expectVersion: number, interval: Interval, status: CompletionStatus, v?: number) =>
-        record(client, { f: 'cas', value, expectVersion }, interval, status, status === 'fail' ? { code: 412 } : version(v)),
+      cas: (
+        client: string,
+        value: JsonValue,
+        expectVersion: number,
+        interval: Interval,
+        status: CompletionStatus,
+        v?: number,
+      ) =>
+        record(
+          client,
+          { f: 'cas', value, expectVersion },
+          interval,
+          status,
+          status === 'fail' ? { code: 412 } : version(v),
+        ),
       create: (client: string, value: JsonValue, interval: Interval, status: CompletionStatus) =>
         record(client, { f: 'create', value }, interval, status, status === 'fail' ? { code: 412 } : undefined),
       delete: (client: string, interval: Interval, status: CompletionStatus, expectVersion?: number) =>
@@ -492,9 +505,11 @@ describe('checkHistory: generated histories', () => {
       seed: 4,
     });
     const readIds = new Set(events.filter((e) => e.type === 'invoke' && e.op.f === 'read').map((e) => e.id));
-    const victim = [...events].reverse().find(
-      (e): e is CompleteEvent => e.type === 'complete' && e.status === 'ok' && readIds.has(e.id) && e.time > 500,
-    )!;
+    const victim = [...events]
+      .reverse()
+      .find(
+        (e): e is CompleteEvent => e.type === 'complete' && e.status === 'ok' && readIds.has(e.id) && e.time > 500,
+      )!;
     const tampered = events.map<HistoryEvent>((e) =>
       e === victim ? { ...victim, result: { found: true, value: 'forged', version: 1 } } : e,
     );
@@ -519,7 +534,11 @@ function bruteForceLinearizable(events: readonly HistoryEvent[]): boolean {
   operations.forEach(({ invokeTime, completeTime }, index) => {
     const op = registerOps[index];
     if (op === undefined) return;
-    candidates.push({ op, invoke: invokeTime, complete: op.outcome === 'unknown' ? Infinity : (completeTime as number) });
+    candidates.push({
+      op,
+      invoke: invokeTime,
+      complete: op.outcome === 'unknown' ? Infinity : (completeTime as number),
+    });
   });
   const used = new Array<boolean>(candidates.length).fill(false);
   const search = (state: RegisterState): boolean => {
@@ -552,9 +571,21 @@ function mutateOneResult(events: readonly HistoryEvent[], random: () => number):
   if (op.f === 'read') {
     const result = victim.result as { found: boolean; value?: JsonValue; version?: number };
     const value = values.length > 0 && random() < 0.7 ? values[Math.floor(random() * values.length)] : 'forged';
-    mutated = result.found && random() < 0.4
-      ? { ...victim, result: { ...result, found: true, value: result.value as JsonValue, version: (result.version ?? 1) + bump() } }
-      : { ...victim, result: { found: true, value, ...(result.version === undefined ? {} : { version: result.version }) } };
+    mutated =
+      result.found && random() < 0.4
+        ? {
+            ...victim,
+            result: {
+              ...result,
+              found: true,
+              value: result.value as JsonValue,
+              version: (result.version ?? 1) + bump(),
+            },
+          }
+        : {
+            ...victim,
+            result: { found: true, value, ...(result.version === undefined ? {} : { version: result.version }) },
+          };
   } else if (victim.status === 'ok' && op.f !== 'write' && random() < 0.5) {
     mutated = { ...victim, status: 'fail', result: { code: 412 } };
   } else if (victim.status === 'fail') {
@@ -569,7 +600,7 @@ function mutateOneResult(events: readonly HistoryEvent[], random: () => number):
 describe('checkHistory agrees with brute force on small random histories', () => {
   it('on 400 histories, about half of them tampered with', () => {
     let seed = 7;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const verdicts = { linearizable: 0, 'not-linearizable': 0 };
     for (let i = 0; i < 400; i++) {
       const generated = generateLinearizableHistory({
@@ -602,20 +633,22 @@ describe('history format', () => {
 
   it('rejects malformed lines with their line number', () => {
     const good = '{"type":"invoke","id":1,"client":"c","key":"k","op":{"f":"read"},"time":0}';
-    expect(() => parseHistory(`${good}\n{"type":"invoke","id":2,"client":"c","key":"k","op":{"f":"cas","value":1},"time":1}`)).toThrow(
-      /line 2: cas needs an integer expectVersion/,
-    );
+    expect(() =>
+      parseHistory(`${good}\n{"type":"invoke","id":2,"client":"c","key":"k","op":{"f":"cas","value":1},"time":1}`),
+    ).toThrow(/line 2: cas needs an integer expectVersion/);
     expect(() => parseHistory('not json')).toThrow(HistoryFormatError);
   });
 
   it('rejects histories that cannot be trusted', () => {
     const invoke: HistoryEvent = { type: 'invoke', id: 1, client: 'c', key: 'k', op: { f: 'read' }, time: 5 };
-    expect(() => pairOperations([invoke, { type: 'complete', id: 1, status: 'ok', result: { found: false }, time: 4 }])).toThrow(
-      /before it was invoked/,
-    );
+    expect(() =>
+      pairOperations([invoke, { type: 'complete', id: 1, status: 'ok', result: { found: false }, time: 4 }]),
+    ).toThrow(/before it was invoked/);
     expect(() => pairOperations([{ type: 'complete', id: 2, status: 'info', time: 4 }])).toThrow(/never invoked/);
     expect(() => pairOperations([invoke, invoke])).toThrow(/two invoke events/);
-    expect(() => pairOperations([invoke, { type: 'complete', id: 1, status: 'ok', time: 6 }])).toThrow(/successful read needs/);
+    expect(() => pairOperations([invoke, { type: 'complete', id: 1, status: 'ok', time: 6 }])).toThrow(
+      /successful read needs/,
+    );
   });
 
   it('records events through HistoryRecorder with ids and one clock', () => {

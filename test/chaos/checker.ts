@@ -176,7 +176,9 @@ export function checkKey(key: string, operations: readonly Operation[], options:
         elapsedMs: elapsedMs(),
         failure: {
           prefixIds: deepest.prefix.map((index) => checkedAt(index).operation.id),
-          prefixTail: deepest.prefix.slice(Math.max(0, deepest.prefix.length - shown)).map((index) => checkedAt(index).operation),
+          prefixTail: deepest.prefix
+            .slice(Math.max(0, deepest.prefix.length - shown))
+            .map((index) => checkedAt(index).operation),
           stateAfterPrefix: { present: state.present, value: state.value, version: state.version },
           stuck: unplaced(deepest.stuck),
           concurrent: deepest.pending.filter((index) => index !== deepest.stuck).map(unplaced),

@@ -60,8 +60,7 @@ export type KvOperation =
 export type OperationName = KvOperation['f'];
 
 export type ReadResult =
-  | { readonly found: false }
-  | { readonly found: true; readonly value: JsonValue; readonly version?: number };
+  { readonly found: false } | { readonly found: true; readonly value: JsonValue; readonly version?: number };
 
 /** Result of a successful write, cas, create or delete. */
 export interface MutationResult {
@@ -268,7 +267,9 @@ export function pairOperations(events: readonly HistoryEvent[]): Operation[] {
       continue;
     }
     if (complete.time < invoke.time) {
-      throw new HistoryFormatError(`operation ${invoke.id} completes (${complete.time}) before it was invoked (${invoke.time})`);
+      throw new HistoryFormatError(
+        `operation ${invoke.id} completes (${complete.time}) before it was invoked (${invoke.time})`,
+      );
     }
     if (complete.status === 'ok') {
       const problem = describeOkResultProblem(invoke.op, complete.result);
@@ -335,7 +336,8 @@ function describeOperationProblem(op: unknown): string | undefined {
 
 function describeOkResultProblem(op: KvOperation, result: unknown): string | undefined {
   if (op.f === 'read') {
-    if (!isRecord(result) || typeof result.found !== 'boolean') return 'a successful read needs result {found: boolean, ...}';
+    if (!isRecord(result) || typeof result.found !== 'boolean')
+      return 'a successful read needs result {found: boolean, ...}';
     if (result.found && !('value' in result)) return 'a read that found the key needs result.value';
     if (result.version !== undefined && !isVersion(result.version)) return 'result.version must be an integer';
     return undefined;

@@ -146,7 +146,9 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
     // refuted children first, so a path with needless trailing timeouts
     // tends to be seen before its shorter parent).
     const stuck = entry as Entry;
-    if (isDeeper(stuck.time, definiteLinearized, stack.length, deepestTime, deepestDefinite, deepest?.prefix.length ?? 0)) {
+    if (
+      isDeeper(stuck.time, definiteLinearized, stack.length, deepestTime, deepestDefinite, deepest?.prefix.length ?? 0)
+    ) {
       deepestTime = stuck.time;
       deepestDefinite = definiteLinearized;
       deepest = {
@@ -249,7 +251,6 @@ function elementHash(kind: number, a: number, b: number, lane: number): number {
   return h;
 }
 
-
 /** Call and return entries in time order, calls first on ties, behind a sentinel head. */
 function buildEntryList(ops: readonly SearchOp[]): { head: Entry; definiteCount: number; effectClassCount: number } {
   const effectClasses = new Map<string, number>();
@@ -261,7 +262,15 @@ function buildEntryList(ops: readonly SearchOp[]): { head: Entry; definiteCount:
         ? { effectClass: classOf(effectClasses, effectSignature(op.registerOp)) }
         : { definiteIndex: definiteCount++ };
     const ret: Entry = { op: index, isCall: false, time: op.completeTime, prev: undefined, next: undefined };
-    const call: Entry = { op: index, isCall: true, time: op.invokeTime, ...identity, match: ret, prev: undefined, next: undefined };
+    const call: Entry = {
+      op: index,
+      isCall: true,
+      time: op.invokeTime,
+      ...identity,
+      match: ret,
+      prev: undefined,
+      next: undefined,
+    };
     entries.push(call, ret);
   });
   // Calls before returns at equal times makes touching intervals concurrent,

@@ -20,7 +20,12 @@ export interface RegisterState {
   readonly version: number;
 }
 
-export const INITIAL_STATE: RegisterState = Object.freeze({ present: false, value: null, valueKey: 'null', version: 0 });
+export const INITIAL_STATE: RegisterState = Object.freeze({
+  present: false,
+  value: null,
+  valueKey: 'null',
+  version: 0,
+});
 
 /** What the checker knows about an operation, reduced to what constrains the register. */
 export interface RegisterOp {
@@ -88,8 +93,7 @@ function toRegisterOp(operation: Operation): RegisterOp | undefined {
   const written = 'value' in op ? { value: op.value, valueKey: canonicalJson(op.value) } : {};
   const expected = expectVersionOf(op);
   const observedVersion = status === 'ok' ? (operation.result as MutationResult | undefined)?.version : undefined;
-  const observedNotFound =
-    status === 'fail' && (operation.result as { code?: number } | undefined)?.code === 404;
+  const observedNotFound = status === 'fail' && (operation.result as { code?: number } | undefined)?.code === 404;
   return {
     kind: op.f,
     outcome,

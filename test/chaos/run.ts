@@ -37,18 +37,28 @@ import { stopAllClusters } from './harness/cluster';
 import { parseFaultKinds } from './harness/nemesis';
 import { ChaosOptions, runChaos } from './harness/run-chaos';
 
-const USAGE = 'usage: run.ts [--duration S] [--seed N] [--nodes 3|5] [--faults LIST] [--clients N] [--keys N] ' +
+const USAGE =
+  'usage: run.ts [--duration S] [--seed N] [--nodes 3|5] [--faults LIST] [--clients N] [--keys N] ' +
   '[--key-lifetime S] [--request-timeout-ms N] [--negative-control] [--all-5xx-indeterminate] [--out DIR] [--main PATH] [--client-timeout-ms N] [--grace-ms N] ' +
   '[--check-budget-ms N] [--log-level L] [--keep-logs] [--keep-databases] [--quiet]';
 
 export function parseArgs(argv: readonly string[]): ChaosOptions {
   const values = new Map<string, string>();
   const flags = new Set<string>();
-  const flagNames = ['--negative-control', '--all-5xx-indeterminate', '--keep-logs', '--keep-databases', '--quiet', '--help'];
+  const flagNames = [
+    '--negative-control',
+    '--all-5xx-indeterminate',
+    '--keep-logs',
+    '--keep-databases',
+    '--quiet',
+    '--help',
+  ];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     if (flagNames.includes(name)) {
       flags.add(name);
       continue;
@@ -59,8 +69,20 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
   }
   if (flags.has('--help')) throw new Error('');
   const known = [
-    '--duration', '--seed', '--nodes', '--faults', '--clients', '--keys', '--key-lifetime', '--request-timeout-ms', '--out', '--main',
-    '--client-timeout-ms', '--grace-ms', '--check-budget-ms', '--log-level',
+    '--duration',
+    '--seed',
+    '--nodes',
+    '--faults',
+    '--clients',
+    '--keys',
+    '--key-lifetime',
+    '--request-timeout-ms',
+    '--out',
+    '--main',
+    '--client-timeout-ms',
+    '--grace-ms',
+    '--check-budget-ms',
+    '--log-level',
   ];
   for (const name of values.keys()) if (!known.includes(name)) throw new Error(`unknown option ${name}`);
 
@@ -68,7 +90,8 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     const raw = values.get(name);
     if (raw === undefined) return fallback;
     const parsed = Number(raw);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new Error(`${name} must be an integer in [${min}, ${max}]`);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max)
+      throw new Error(`${name} must be an integer in [${min}, ${max}]`);
     return parsed;
   };
   const seed = number('--seed', Math.floor(Math.random() * 1_000_000), 0, 2 ** 31 - 1);

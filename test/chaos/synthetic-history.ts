@@ -54,7 +54,8 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
     let high = queue.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (queue[middle]!.time <= event.time) low = middle + 1; // low <= middle < high <= queue.length
+      if (queue[middle]!.time <= event.time)
+        low = middle + 1; // low <= middle < high <= queue.length
       else high = middle;
     }
     queue.splice(low, 0, event);
@@ -65,7 +66,8 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
     return register;
   };
 
-  for (let client = 0; client < options.clients; client++) schedule({ time: randomInt(random, 0, 5), kind: 'invoke', client });
+  for (let client = 0; client < options.clients; client++)
+    schedule({ time: randomInt(random, 0, 5), kind: 'invoke', client });
 
   for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
     if (event.kind === 'invoke') {
@@ -81,7 +83,9 @@ export function generateLinearizableHistory(options: SyntheticHistoryOptions): H
       const duration = randomInt(random, 1, 30);
       const takesEffect = !indeterminate || random() < 0.5;
       // Strictly inside the interval, or for a timed-out request anywhere up to long after the timeout.
-      const applyAt = indeterminate ? event.time + (0.1 + 3 * random()) * duration : event.time + (0.1 + 0.8 * random()) * duration;
+      const applyAt = indeterminate
+        ? event.time + (0.1 + 3 * random()) * duration
+        : event.time + (0.1 + 0.8 * random()) * duration;
       if (takesEffect) schedule({ time: applyAt, kind: 'apply', id });
       schedule({ time: event.time + duration, kind: 'complete', id });
       opsStarted.set(event.client, started + 1);
@@ -125,9 +129,19 @@ function chooseOperation(random: () => number, client: string, sequence: number,
 }
 
 /** Applies `op` atomically and returns what the client will be told. */
-function execute(register: Register, op: KvOperation, id: number, reportVersions: boolean): Omit<CompleteEvent, 'time'> {
+function execute(
+  register: Register,
+  op: KvOperation,
+  id: number,
+  reportVersions: boolean,
+): Omit<CompleteEvent, 'time'> {
   const ok = (result: object): Omit<CompleteEvent, 'time'> => ({ type: 'complete', id, status: 'ok', result });
-  const fail = (code: number): Omit<CompleteEvent, 'time'> => ({ type: 'complete', id, status: 'fail', result: { code } });
+  const fail = (code: number): Omit<CompleteEvent, 'time'> => ({
+    type: 'complete',
+    id,
+    status: 'fail',
+    result: { code },
+  });
   const versionResult = () => (reportVersions ? { version: register.version } : {});
   const set = (value: JsonValue) => {
     register.present = true;

@@ -17,12 +17,16 @@ class Launcher {
   private readonly child: ChildProcess;
 
   constructor(args: string[], dataRoot: string) {
-    this.child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, 'scripts', 'cluster.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATA_ROOT: dataRoot, CLUSTER_SECRET: '', LOG_LEVEL: 'log' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    this.child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', path.join(ROOT, 'scripts', 'cluster.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DATA_ROOT: dataRoot, CLUSTER_SECRET: '', LOG_LEVEL: 'log' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
@@ -88,7 +92,9 @@ describe('npm run cluster (real processes, embedded PostgreSQL)', () => {
     const read = await http(n3, 'GET', kvPath('before-kill'));
     expect(read.status).toBe(200);
     expect(read.body.value).toBe('kept');
-    expect((await http(`http://127.0.0.1:${basePort}`, 'PUT', kvPath('after-restart'), { json: { value: 1 } })).status).toBe(201);
+    expect(
+      (await http(`http://127.0.0.1:${basePort}`, 'PUT', kvPath('after-restart'), { json: { value: 1 } })).status,
+    ).toBe(201);
 
     restarted.ctrlC();
     cluster.ctrlC();

@@ -36,10 +36,12 @@ describe('three-node cluster', () => {
     expect((await get('n1', 'shared')).body.value).toBe('from n3');
   });
 
-  it('stores each acknowledged write on a majority of the nodes\' databases', async () => {
+  it("stores each acknowledged write on a majority of the nodes' databases", async () => {
     expect((await put('n2', 'majority', 42)).status).toBe(201);
     const copies = await Promise.all(
-      cluster.nodes.map((node) => queryDatabase(node.database.url, "SELECT value FROM kv_register WHERE key = 'majority' AND present")),
+      cluster.nodes.map((node) =>
+        queryDatabase(node.database.url, "SELECT value FROM kv_register WHERE key = 'majority' AND present"),
+      ),
     );
     expect(copies.filter((rows) => rows.length === 1 && rows[0]!.value === 42).length).toBeGreaterThanOrEqual(2);
   });
@@ -49,7 +51,9 @@ describe('three-node cluster', () => {
     let version: number = created.body.version;
     for (let round = 0; round < 5; round++) {
       const attempts = await Promise.all(
-        ['n1', 'n2', 'n3', 'n1', 'n2', 'n3'].map((node, i) => put(node, 'contended', `${round}-${i}`, { 'if-match': `"${version}"` })),
+        ['n1', 'n2', 'n3', 'n1', 'n2', 'n3'].map((node, i) =>
+          put(node, 'contended', `${round}-${i}`, { 'if-match': `"${version}"` }),
+        ),
       );
       const statuses = attempts.map((a) => a.status);
       // 503 would be "outcome unknown"; with all nodes up, contention must resolve as 200 or 412.
@@ -64,7 +68,15 @@ describe('three-node cluster', () => {
 
   it('the peer API refuses requests without the cluster secret, and changes nothing', async () => {
     expect((await put('n1', 'guarded', 'original')).status).toBe(201);
-    const forged = { requests: [{ key: 'guarded', ballot: 'ffffffffffffff.ffffffff.evil', state: { present: true, value: 'forged', version: 99 } }] };
+    const forged = {
+      requests: [
+        {
+          key: 'guarded',
+          ballot: 'ffffffffffffff.ffffffff.evil',
+          state: { present: true, value: 'forged', version: 99 },
+        },
+      ],
+    };
     const noSecret = await http(cluster.url('n2'), 'POST', '/internal/v1/accept', { json: forged });
     expectErrorBody(noSecret, 401);
     const wrongSecret = await http(cluster.url('n2'), 'POST', '/internal/v1/accept', {
@@ -74,9 +86,17 @@ describe('three-node cluster', () => {
     expectErrorBody(wrongSecret, 401);
     // The same on the peer channel, which is how nodes normally send accepts.
     for (const authorization of ['', `Bearer ${TEST_CLUSTER_SECRET}x`]) {
-      const channel = new PeerChannel({ url: cluster.url('n2'), apiPrefix: 'internal/v1', authorization, maxFrameChars: 1 << 20 });
+      const channel = new PeerChannel({
+        url: cluster.url('n2'),
+        apiPrefix: 'internal/v1',
+        authorization,
+        maxFrameChars: 1 << 20,
+      });
       try {
-        await expect(channel.call('accept', forged, 2000, { idempotent: true })).rejects.toMatchObject({ failure: 'refused', status: 401 });
+        await expect(channel.call('accept', forged, 2000, { idempotent: true })).rejects.toMatchObject({
+          failure: 'refused',
+          status: 401,
+        });
       } finally {
         channel.close();
       }
@@ -85,7 +105,7 @@ describe('three-node cluster', () => {
     expect((await get('n1', 'guarded')).body.value).toBe('original');
   });
 
-  it('no header lets a client skip the quorum (the origin system\'s X-Replication)', async () => {
+  it("no header lets a client skip the quorum (the origin system's X-Replication)", async () => {
     await cluster.kill('n2');
     await cluster.kill('n3');
     try {
@@ -198,11 +218,13 @@ describe('three-node cluster: a node that loses its disk', () => {
 
   it('catches up from a majority before it votes, so no acknowledged write is lost', async () => {
     const keys = Array.from({ length: 30 }, (_, i) => `disk-${i}`);
-    for (const key of keys) expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'old' } })).status).toBe(201);
+    for (const key of keys)
+      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'old' } })).status).toBe(201);
 
     // With n2 down, the new values live on n1 and n3 only.
     await cluster.kill('n2');
-    for (const key of keys) expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'new' } })).status).toBe(200);
+    for (const key of keys)
+      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'new' } })).status).toBe(200);
 
     // n3 loses its disk and comes back empty; n2 comes back with the old values.
     await cluster.kill('n3');

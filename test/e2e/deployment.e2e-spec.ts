@@ -28,7 +28,10 @@ interface ComposeService {
   depends_on?: unknown;
 }
 
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+};
 const kvServices = Object.entries(compose.services).filter(([, service]) => service.build !== undefined);
 const TEST_SECRET = 'compose-test-secret-0123456789';
 
@@ -75,7 +78,9 @@ describe('deployment files', () => {
         const env = service.environment!;
         const peers = parsePeers({ peers: env.PEERS, selfId: env.NODE_ID! });
         const others = kvServices.filter(([other]) => other !== name);
-        expect(peers.map((peer) => peer.id).sort()).toEqual(others.map(([, other]) => other.environment!.NODE_ID).sort());
+        expect(peers.map((peer) => peer.id).sort()).toEqual(
+          others.map(([, other]) => other.environment!.NODE_ID).sort(),
+        );
         for (const peer of peers) {
           const [, target] = others.find(([, other]) => other.environment!.NODE_ID === peer.id)!;
           const url = new URL(peer.url);
@@ -110,10 +115,16 @@ describe('deployment files', () => {
           const database = await createTestDatabase('kv_compose');
           databases.push(database);
           const env = Object.fromEntries(
-            Object.entries(service.environment!).map(([key, value]) => [key, interpolate(String(value), { CLUSTER_SECRET: TEST_SECRET })]),
+            Object.entries(service.environment!).map(([key, value]) => [
+              key,
+              interpolate(String(value), { CLUSTER_SECRET: TEST_SECRET }),
+            ]),
           );
           // Host names become loopback ports; each node's database becomes a test database.
-          env.PEERS = env.PEERS!.replace(/http:\/\/([\w-]+):\d+/g, (_, host: string) => `http://127.0.0.1:${ports.get(host)}`);
+          env.PEERS = env.PEERS!.replace(
+            /http:\/\/([\w-]+):\d+/g,
+            (_, host: string) => `http://127.0.0.1:${ports.get(host)}`,
+          );
           env.DATABASE_URL = database.url;
           env.LOG_LEVEL = 'warn';
           processes.push(await NodeProcess.start({ id: env.NODE_ID ?? name, port: ports.get(name)!, env }));
@@ -142,8 +153,8 @@ describe('deployment files', () => {
   });
 
   describe('deploy/k8s', () => {
-    const documents = ['secret.yaml', 'services.yaml', 'statefulset.yaml', 'pdb.yaml'].flatMap((file) =>
-      parseAllDocuments(read(`deploy/k8s/${file}`)).map((doc) => doc.toJS() as Record<string, any>), // eslint-disable-line @typescript-eslint/no-explicit-any
+    const documents = ['secret.yaml', 'services.yaml', 'statefulset.yaml', 'pdb.yaml'].flatMap(
+      (file) => parseAllDocuments(read(`deploy/k8s/${file}`)).map((doc) => doc.toJS() as Record<string, any>), // eslint-disable-line @typescript-eslint/no-explicit-any
     );
     const ofKind = (kind: string) => documents.filter((doc) => doc.kind === kind);
     const statefulSet = ofKind('StatefulSet')[0]!;
@@ -172,8 +183,9 @@ describe('deployment files', () => {
 
     it('takes the cluster secret from the Secret, and gives each node its own PostgreSQL on its own volume', () => {
       const secret = ofKind('Secret')[0]!;
-      const secretRefs = podSpec.containers.flatMap((c: { env: Array<{ valueFrom?: { secretKeyRef?: { name: string; key: string } } }> }) =>
-        c.env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.valueFrom!.secretKeyRef!),
+      const secretRefs = podSpec.containers.flatMap(
+        (c: { env: Array<{ valueFrom?: { secretKeyRef?: { name: string; key: string } } }> }) =>
+          c.env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.valueFrom!.secretKeyRef!),
       );
       expect(secretRefs.map((ref: { key: string }) => ref.key)).toContain('CLUSTER_SECRET');
       for (const ref of secretRefs) {
@@ -195,15 +207,24 @@ describe('deployment files', () => {
       await expectHealthyRoute(node.startupProbe.httpGet.path);
     });
 
-    it.each(['kv-store-0', 'kv-store-1', 'kv-store-2'])('computes NODE_ID and PEERS that the node accepts in pod %s', (pod) => {
-      const script = (node.command[2] as string).replace('exec node dist/main.js', 'echo "$NODE_ID|$PEERS"');
-      const [nodeId, peers] = execFileSync('sh', ['-c', script], { env: { PATH: process.env.PATH, HOSTNAME: pod }, encoding: 'utf8' })
-        .trim()
-        .split('|');
-      expect(nodeId).toBe(pod);
-      const config = loadConfig({ NODE_ID: nodeId, PEERS: peers, CLUSTER_SECRET: TEST_SECRET });
-      expect(config.peers.map((peer) => peer.id).sort()).toEqual(['kv-store-0', 'kv-store-1', 'kv-store-2'].filter((p) => p !== pod));
-      for (const peer of config.peers) expect(peer.url).toBe(`http://${peer.id}.${statefulSet.spec.serviceName}:8000`);
-    });
+    it.each(['kv-store-0', 'kv-store-1', 'kv-store-2'])(
+      'computes NODE_ID and PEERS that the node accepts in pod %s',
+      (pod) => {
+        const script = (node.command[2] as string).replace('exec node dist/main.js', 'echo "$NODE_ID|$PEERS"');
+        const [nodeId, peers] = execFileSync('sh', ['-c', script], {
+          env: { PATH: process.env.PATH, HOSTNAME: pod },
+          encoding: 'utf8',
+        })
+          .trim()
+          .split('|');
+        expect(nodeId).toBe(pod);
+        const config = loadConfig({ NODE_ID: nodeId, PEERS: peers, CLUSTER_SECRET: TEST_SECRET });
+        expect(config.peers.map((peer) => peer.id).sort()).toEqual(
+          ['kv-store-0', 'kv-store-1', 'kv-store-2'].filter((p) => p !== pod),
+        );
+        for (const peer of config.peers)
+          expect(peer.url).toBe(`http://${peer.id}.${statefulSet.spec.serviceName}:8000`);
+      },
+    );
   });
 });

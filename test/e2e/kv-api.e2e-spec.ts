@@ -8,8 +8,10 @@ import { startTestNode, TestNode } from '../support/test-node';
  */
 describe('kv API (single node)', () => {
   let node: TestNode;
-  const call = (method: string, path: string, options?: Parameters<typeof http>[3]) => http(node.baseUrl, method, path, options);
-  const put = (key: string, value: unknown, headers?: Record<string, string>) => call('PUT', kvPath(key), { json: { value }, headers });
+  const call = (method: string, path: string, options?: Parameters<typeof http>[3]) =>
+    http(node.baseUrl, method, path, options);
+  const put = (key: string, value: unknown, headers?: Record<string, string>) =>
+    call('PUT', kvPath(key), { json: { value }, headers });
   const get = (key: string, headers?: Record<string, string>) => call('GET', kvPath(key), { headers });
   const del = (key: string, headers?: Record<string, string>) => call('DELETE', kvPath(key), { headers });
 
@@ -66,7 +68,15 @@ describe('kv API (single node)', () => {
 
     it('stores any JSON value exactly, null and "\\u0000" included', async () => {
       const values: unknown[] = [
-        null, 0, -1.5e300, true, '', 'ünïcødé ✓ 日本 🚀', 'nul \u0000 inside', [], [1, [2, [3]]],
+        null,
+        0,
+        -1.5e300,
+        true,
+        '',
+        'ünïcødé ✓ 日本 🚀',
+        'nul \u0000 inside',
+        [],
+        [1, [2, [3]]],
         { nested: { list: [null, { deep: 'x' }] }, 'key with space': 1 },
       ];
       for (const [index, value] of values.entries()) {
@@ -101,18 +111,17 @@ describe('kv API (single node)', () => {
       'k'.repeat(1024),
     ];
 
-    it.each(awkward.map((key) => [key.length > 40 ? `${key.slice(0, 12)}… (${Buffer.byteLength(key)} bytes)` : key, key]))(
-      'round-trips %s',
-      async (_label, key) => {
-        const written = await put(key, { key });
-        expect(written.status).toBe(201);
-        expect(written.body.key).toBe(key);
-        const read = await get(key);
-        expect(read.status).toBe(200);
-        expect(read.body).toEqual({ key, value: { key }, version: 1 });
-        expect((await del(key)).status).toBe(204);
-      },
-    );
+    it.each(
+      awkward.map((key) => [key.length > 40 ? `${key.slice(0, 12)}… (${Buffer.byteLength(key)} bytes)` : key, key]),
+    )('round-trips %s', async (_label, key) => {
+      const written = await put(key, { key });
+      expect(written.status).toBe(201);
+      expect(written.body.key).toBe(key);
+      const read = await get(key);
+      expect(read.status).toBe(200);
+      expect(read.body).toEqual({ key, value: { key }, version: 1 });
+      expect((await del(key)).status).toBe(204);
+    });
 
     it('keeps "a/b" and "a%2Fb" apart', async () => {
       await put('a/b', 'slash');
@@ -223,8 +232,20 @@ describe('kv API (single node)', () => {
     it('rejects the whole batch, writing nothing, when any item is bad', async () => {
       const before = await snapshot();
       expectErrorBody(await batch([{ key: 'batch-x', value: 1 }, { key: 'batch-y' }]), 400);
-      expectErrorBody(await batch([{ key: 'batch-x', value: 1 }, { key: '', value: 1 }]), 400);
-      expectErrorBody(await batch([{ key: 'batch-x', value: 1 }, { key: 'k'.repeat(1025), value: 1 }]), 413);
+      expectErrorBody(
+        await batch([
+          { key: 'batch-x', value: 1 },
+          { key: '', value: 1 },
+        ]),
+        400,
+      );
+      expectErrorBody(
+        await batch([
+          { key: 'batch-x', value: 1 },
+          { key: 'k'.repeat(1025), value: 1 },
+        ]),
+        413,
+      );
       expectErrorBody(await batch([]), 400);
       expectErrorBody(await batch('not a list'), 400);
       expectErrorBody(await batch([{ key: 'batch-x', value: 'x'.repeat(3000) }]), 413);
@@ -244,20 +265,32 @@ describe('kv API (single node)', () => {
     });
 
     it('400 for malformed JSON', async () => {
-      expectErrorBody(await call('PUT', kvPath('guarded'), { body: '{"value": ', headers: { 'content-type': 'application/json' } }), 400);
+      expectErrorBody(
+        await call('PUT', kvPath('guarded'), { body: '{"value": ', headers: { 'content-type': 'application/json' } }),
+        400,
+      );
     });
 
     it('400 for a missing value, an empty body, a non-object body or an unknown field', async () => {
       expectErrorBody(await call('PUT', kvPath('guarded'), { json: {} }), 400);
       expectErrorBody(await call('PUT', kvPath('guarded'), { headers: { 'content-type': 'application/json' } }), 400);
       expectErrorBody(await call('PUT', kvPath('guarded'), { json: ['value'] }), 400);
-      expectErrorBody(await call('PUT', kvPath('guarded'), { body: '"just a string"', headers: { 'content-type': 'application/json' } }), 400);
+      expectErrorBody(
+        await call('PUT', kvPath('guarded'), {
+          body: '"just a string"',
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+      );
       expectErrorBody(await call('PUT', kvPath('guarded'), { json: { value: 1, extra: true } }), 400);
     });
 
     it('400 for JSON nested deeper than the limit', async () => {
       const deep = '{"value":' + '['.repeat(5000) + ']'.repeat(5000) + '}';
-      expectErrorBody(await call('PUT', kvPath('guarded'), { body: deep, headers: { 'content-type': 'application/json' } }), 400);
+      expectErrorBody(
+        await call('PUT', kvPath('guarded'), { body: deep, headers: { 'content-type': 'application/json' } }),
+        400,
+      );
     });
 
     it('413 for a value over MAX_VALUE_BYTES and a body over MAX_BODY_BYTES', async () => {
@@ -267,7 +300,10 @@ describe('kv API (single node)', () => {
 
     it('415 for a body that is not JSON, saying what to send', async () => {
       for (const contentType of ['application/x-www-form-urlencoded', 'text/plain']) {
-        const refused = await call('PUT', kvPath('guarded'), { body: '{"value":1}', headers: { 'content-type': contentType } });
+        const refused = await call('PUT', kvPath('guarded'), {
+          body: '{"value":1}',
+          headers: { 'content-type': contentType },
+        });
         expectOneShape(refused, 415);
         expect(refused.body.message).toContain('Content-Type: application/json');
       }
@@ -321,7 +357,9 @@ describe('kv API (single node)', () => {
       expect((await call('DELETE', at)).status).toBe(204);
       expectErrorBody(await call('GET', at), 404);
 
-      const batch = await call('POST', `/kv-store/v1/kv/batch${slash}`, { json: { items: [{ key: `${key}-batch`, value: 1 }] } });
+      const batch = await call('POST', `/kv-store/v1/kv/batch${slash}`, {
+        json: { items: [{ key: `${key}-batch`, value: 1 }] },
+      });
       expect(batch.status).toBe(200);
       expect(batch.body.results).toEqual([{ key: `${key}-batch`, status: 201, version: 1 }]);
       expect((await call('GET', `${kvPath(`${key}-batch`)}${slash}`)).body.value).toBe(1);
@@ -365,22 +403,33 @@ describe('kv API (single node)', () => {
       expect(JSON.stringify(written.body.value)).toBe(text);
       expect(JSON.stringify((await get(key)).body.value)).toBe(text);
       expect(JSON.stringify((await call('GET', `${kvPath(key)}?consistency=local`)).body.value)).toBe(text);
-      const [row] = await queryDatabase(node.database.url, 'SELECT value::text AS text FROM kv_register WHERE key = $1', [key]);
+      const [row] = await queryDatabase(
+        node.database.url,
+        'SELECT value::text AS text FROM kv_register WHERE key = $1',
+        [key],
+      );
       expect(JSON.stringify(JSON.parse(row!.text as string))).toBe(text);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
     it('batch items keep them too', async () => {
       const items = awkwardValues.map((text, index) => `{"key":"proto-batch-${index}","value":${text}}`).join(',');
-      const result = await call('POST', '/kv-store/v1/kv/batch', { body: `{"items":[${items}]}`, headers: { 'content-type': 'application/json' } });
+      const result = await call('POST', '/kv-store/v1/kv/batch', {
+        body: `{"items":[${items}]}`,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(result.status).toBe(200);
-      for (const [index, text] of awkwardValues.entries()) expect(JSON.stringify((await get(`proto-batch-${index}`)).body.value)).toBe(text);
+      for (const [index, text] of awkwardValues.entries())
+        expect(JSON.stringify((await get(`proto-batch-${index}`)).body.value)).toBe(text);
     });
 
     it('as unknown fields of the request, they are refused with 400 like any other, writing nothing', async () => {
       const before = await snapshot();
       for (const field of ['__proto__', 'constructor', 'prototype']) {
-        const single = await call('PUT', kvPath('proto-field'), { body: `{"value":1,"${field}":{"x":1}}`, headers: { 'content-type': 'application/json' } });
+        const single = await call('PUT', kvPath('proto-field'), {
+          body: `{"value":1,"${field}":{"x":1}}`,
+          headers: { 'content-type': 'application/json' },
+        });
         expectOneShape(single, 400);
         expect(single.body.message).toBe(`property ${field} should not exist`);
         const item = await call('POST', '/kv-store/v1/kv/batch', {

@@ -10,9 +10,10 @@ import { TEST_CLUSTER_SECRET, TestCluster } from '../support/cluster';
  * which can be a write that was never acknowledged and that the cluster has
  * not chosen.
  */
-describe('?consistency=local reads this node\'s acceptor, chosen or not', () => {
+describe("?consistency=local reads this node's acceptor, chosen or not", () => {
   let cluster: TestCluster;
-  const put = (node: string, key: string, value: unknown) => http(cluster.url(node), 'PUT', kvPath(key), { json: { value } });
+  const put = (node: string, key: string, value: unknown) =>
+    http(cluster.url(node), 'PUT', kvPath(key), { json: { value } });
   const get = (node: string, key: string, query = '') => http(cluster.url(node), 'GET', `${kvPath(key)}${query}`);
 
   beforeAll(async () => {
@@ -66,7 +67,9 @@ function keyProposedBy(nodeId: string): string {
     PEERS: peers.map((id) => `${id}=http://${id}:1`).join(','),
     CLUSTER_SECRET: TEST_CLUSTER_SECRET,
   });
-  const allReachable = { peers: () => peers.map((id) => ({ id, reachable: true }) as PeerStatus) } as unknown as PeerHealthMonitor;
+  const allReachable = {
+    peers: () => peers.map((id) => ({ id, reachable: true }) as PeerStatus),
+  } as unknown as PeerHealthMonitor;
   const router = new KeyRouter(config, allReachable);
   for (let i = 0; ; i++) {
     if (router.preferredNode(`local-read-${i}`) === nodeId) return `local-read-${i}`;

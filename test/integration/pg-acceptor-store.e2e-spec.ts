@@ -28,7 +28,9 @@ describe('PgAcceptorStore on PostgreSQL', () => {
   it('stores JSON that jsonb could not hold, and keys of every shape', async () => {
     const keys = ['nul-in-value', 'ключ 🔑', 'a/b%2F', 'k'.repeat(1024)];
     const value = { text: 'nul \u0000 inside', big: 1e300, nested: [[[]]] };
-    await store.accept(keys.map((key) => ({ key, ballot: b(1), state: { present: true, value, version: 1, lineage: [b(1), ''] } })));
+    await store.accept(
+      keys.map((key) => ({ key, ballot: b(1), state: { present: true, value, version: 1, lineage: [b(1), ''] } })),
+    );
     expect((await store.peek(keys)).map((r) => r.state.value)).toEqual(keys.map(() => value));
   });
 
@@ -44,9 +46,21 @@ describe('PgAcceptorStore on PostgreSQL', () => {
   });
 
   it('hands each register over to a catch-up scan with its promise and its lineage', async () => {
-    await store.accept([{ key: 'scan-me', ballot: b(5), state: { present: true, value: 1, version: 2, lineage: [b(5), b(2), ''] }, next: b(6) }]);
+    await store.accept([
+      {
+        key: 'scan-me',
+        ballot: b(5),
+        state: { present: true, value: 1, version: 2, lineage: [b(5), b(2), ''] },
+        next: b(6),
+      },
+    ]);
     const [row] = await store.scan('scan-ma', 1);
-    expect(row).toEqual({ key: 'scan-me', promised: b(6), accepted: b(5), state: { present: true, value: 1, version: 2, lineage: [b(5), b(2), ''] } });
+    expect(row).toEqual({
+      key: 'scan-me',
+      promised: b(6),
+      accepted: b(5),
+      state: { present: true, value: 1, version: 2, lineage: [b(5), b(2), ''] },
+    });
   });
 
   it('runs concurrent batches over the same keys in opposite orders without deadlock errors', async () => {
@@ -63,8 +77,16 @@ describe('PgAcceptorStore on PostgreSQL', () => {
 
   it('handles a batch of 5000 keys in one statement', async () => {
     const keys = Array.from({ length: 5000 }, (_, i) => `bulk-${i}`);
-    const replies = await store.accept(keys.map((key, i) => ({ key, ballot: b(1), state: { present: true, value: i, version: 1, lineage: [b(1), ''] } })));
+    const replies = await store.accept(
+      keys.map((key, i) => ({
+        key,
+        ballot: b(1),
+        state: { present: true, value: i, version: 1, lineage: [b(1), ''] },
+      })),
+    );
     expect(replies.every((reply) => reply.ok)).toBe(true);
-    expect((await store.peek(keys.slice(4990))).map((r) => r.state.value)).toEqual([4990, 4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999]);
+    expect((await store.peek(keys.slice(4990))).map((r) => r.state.value)).toEqual([
+      4990, 4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999,
+    ]);
   });
 });

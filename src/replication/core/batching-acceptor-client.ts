@@ -35,9 +35,24 @@ export class BatchingAcceptorClient implements AcceptorClient {
       target: inner.nodeId,
     };
     // Every caller passes a budget, so the batch's budget is always defined.
-    this.prepares = new CallCoalescer('prepare', settings, (r) => r.key, (reqs, t) => inner.prepare(reqs, t!));
-    this.accepts = new CallCoalescer('accept', settings, (r) => r.key, (reqs, t) => inner.accept(reqs, t!));
-    this.peeks = new CallCoalescer('peek', settings, (key) => key, (keys, t) => inner.peek(keys, t!));
+    this.prepares = new CallCoalescer(
+      'prepare',
+      settings,
+      (r) => r.key,
+      (reqs, t) => inner.prepare(reqs, t!),
+    );
+    this.accepts = new CallCoalescer(
+      'accept',
+      settings,
+      (r) => r.key,
+      (reqs, t) => inner.accept(reqs, t!),
+    );
+    this.peeks = new CallCoalescer(
+      'peek',
+      settings,
+      (key) => key,
+      (keys, t) => inner.peek(keys, t!),
+    );
   }
 
   prepare(requests: readonly PrepareRequest[], timeoutMs: number): Promise<PrepareReply[]> {

@@ -44,7 +44,9 @@ export interface QueuedChange {
 }
 
 export class PendingChange<R> implements QueuedChange {
-  private outcome: { kind: 'none' } | { kind: 'result'; result: R } | { kind: 'threw'; error: unknown } = { kind: 'none' };
+  private outcome: { kind: 'none' } | { kind: 'result'; result: R } | { kind: 'threw'; error: unknown } = {
+    kind: 'none',
+  };
 
   constructor(
     private readonly fn: ChangeFn<R>,

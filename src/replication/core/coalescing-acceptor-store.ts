@@ -22,9 +22,24 @@ export class CoalescingAcceptorStore extends AcceptorStore {
       lingerMs: options.lingerMs ?? 0,
       target: 'the local store',
     };
-    this.prepares = new CallCoalescer('prepare', settings, (r) => r.key, (reqs) => store.prepare(reqs));
-    this.accepts = new CallCoalescer('accept', settings, (r) => r.key, (reqs) => store.accept(reqs));
-    this.peeks = new CallCoalescer('peek', settings, (key) => key, (keys) => store.peek(keys));
+    this.prepares = new CallCoalescer(
+      'prepare',
+      settings,
+      (r) => r.key,
+      (reqs) => store.prepare(reqs),
+    );
+    this.accepts = new CallCoalescer(
+      'accept',
+      settings,
+      (r) => r.key,
+      (reqs) => store.accept(reqs),
+    );
+    this.peeks = new CallCoalescer(
+      'peek',
+      settings,
+      (key) => key,
+      (keys) => store.peek(keys),
+    );
   }
 
   prepare(requests: readonly PrepareRequest[]): Promise<PrepareReply[]> {

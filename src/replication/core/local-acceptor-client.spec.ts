@@ -12,9 +12,12 @@ describe('LocalAcceptorClient', () => {
     const ballot = encodeBallot({ counter: 1, boot: 0, nodeId: 'me' });
     expect(client.nodeId).toBe('me');
     expect(await client.prepare([{ key: 'k', ballot }], 100)).toMatchObject([{ key: 'k', ok: true }]);
-    expect(await client.accept([{ key: 'k', ballot, state: { present: true, value: 1, version: 1, lineage: [ballot] } }], 100)).toEqual([
-      { key: 'k', ok: true },
-    ]);
+    expect(
+      await client.accept(
+        [{ key: 'k', ballot, state: { present: true, value: 1, version: 1, lineage: [ballot] } }],
+        100,
+      ),
+    ).toEqual([{ key: 'k', ok: true }]);
     expect(await client.peek(['k'], 100)).toMatchObject([{ key: 'k', accepted: ballot }]);
   });
 
@@ -26,7 +29,9 @@ describe('LocalAcceptorClient', () => {
         accept: () => new Promise(() => undefined),
         peek: () => new Promise(() => undefined),
       };
-      const outcome = expect(new LocalAcceptorClient('me', stuck).peek(['k'], 50)).rejects.toBeInstanceOf(CallTimeoutError);
+      const outcome = expect(new LocalAcceptorClient('me', stuck).peek(['k'], 50)).rejects.toBeInstanceOf(
+        CallTimeoutError,
+      );
       await jest.advanceTimersByTimeAsync(50);
       await outcome;
     } finally {

@@ -25,8 +25,7 @@ export interface AcceptRequest {
 }
 
 export type AcceptReply =
-  | { readonly key: string; readonly ok: true }
-  | { readonly key: string; readonly ok: false; readonly seen: Ballot };
+  { readonly key: string; readonly ok: true } | { readonly key: string; readonly ok: false; readonly seen: Ballot };
 
 /** A read-only look at an acceptor's register: changes no promise, writes nothing. */
 export interface PeekReply {

@@ -6,7 +6,15 @@ import { AcceptRequest } from './messages';
 import { Proposer } from './proposer';
 import { ABSENT, LINEAGE_LIMIT, RegisterContent, RegisterState, proposedState } from './register';
 import { SeededRandom } from './testing/seeded-random';
-import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers } from './testing/test-support';
+import {
+  counterOf,
+  fakeTimeRunner,
+  increment,
+  makeNetwork,
+  makeProposer,
+  nodeIds,
+  protocolFakeTimers,
+} from './testing/test-support';
 import { AcceptorClient } from './transport';
 
 /**
@@ -83,7 +91,8 @@ async function rivalRound(network: InMemoryNetwork, nodes: readonly string[], ba
 
 async function expectReplicationError(promise: Promise<unknown>): Promise<ReplicationError> {
   const outcome = await settle(promise);
-  if (outcome.status === 'fulfilled') throw new Error(`expected a ReplicationError, got ${JSON.stringify(outcome.value)}`);
+  if (outcome.status === 'fulfilled')
+    throw new Error(`expected a ReplicationError, got ${JSON.stringify(outcome.value)}`);
   expect(outcome.reason).toBeInstanceOf(ReplicationError);
   return outcome.reason as ReplicationError;
 }
@@ -106,7 +115,10 @@ function cas(expectedVersion: number, value: unknown): ChangeFn<CasResult> {
   return (current) =>
     current.version !== expectedVersion
       ? { state: current, result: { ok: false, current: current.version } }
-      : { state: { present: true, value, version: expectedVersion + 1 }, result: { ok: true, version: expectedVersion + 1 } };
+      : {
+          state: { present: true, value, version: expectedVersion + 1 },
+          result: { ok: true, version: expectedVersion + 1 },
+        };
 }
 
 /** Adds `amount` to a counter register. */
@@ -118,7 +130,12 @@ function add(amount: number): ChangeFn<number> {
 }
 
 /** A counter state; its lineage defaults to empty ("not known", as in a row written before lineages were stored). */
-const counterState = (value: number, version = value, lineage: string[] = []): RegisterState => ({ present: true, value, version, lineage });
+const counterState = (value: number, version = value, lineage: string[] = []): RegisterState => ({
+  present: true,
+  value,
+  version,
+  lineage,
+});
 
 /** What a client sees of a state: everything but its lineage. */
 function contentOf({ present, value, version }: RegisterContent): RegisterContent {
@@ -264,7 +281,8 @@ describe('outcome resolution', () => {
         wrap: overtakenBy(
           network,
           // Both competitor ballots are above our next ballot; the base's id is below it.
-          (rival) => counterState(3, 3, [rival, rivalBallot(counterIn(rival) - 1), ...base.lineage].slice(0, LINEAGE_LIMIT)),
+          (rival) =>
+            counterState(3, 3, [rival, rivalBallot(counterIn(rival) - 1), ...base.lineage].slice(0, LINEAGE_LIMIT)),
           (ours) => rivalBallot(counterIn(ours.next!) + 2),
         ),
       });
@@ -288,7 +306,10 @@ describe('outcome resolution', () => {
     /** A read, or a compare-and-set whose precondition failed on ours: it writes back what it found. */
     const rivalIdentity: RivalWrite = (found) => found;
     /** A writer that keeps no lineage (a peer on the release before lineages). */
-    const rivalIncrementWithoutLineage: RivalWrite = (found, ballot) => ({ ...rivalIncrement(found, ballot), lineage: [] });
+    const rivalIncrementWithoutLineage: RivalWrite = (found, ballot) => ({
+      ...rivalIncrement(found, ballot),
+      lineage: [],
+    });
 
     /**
      * The competitor's prepare met n1 after n1 stored our state, so it built on it
@@ -311,7 +332,8 @@ describe('outcome resolution', () => {
           if (round !== 1 || nodeId !== 'n1') return;
           let ballot = rivalBallot(counterIn(request.next!) + 1);
           const [seen] = await network.store('n1').prepare([{ key: KEY, ballot }]);
-          if (seen?.ok !== true || seen.accepted !== request.ballot) throw new Error('the competitor should see ours at n1');
+          if (seen?.ok !== true || seen.accepted !== request.ballot)
+            throw new Error('the competitor should see ours at n1');
           let state = seen.state;
           for (const write of writes) {
             state = write(state, ballot);
@@ -367,7 +389,9 @@ describe('outcome resolution', () => {
   describe('lost accept replies', () => {
     it('resolves an accept stored everywhere whose replies were all lost as a success, by looking', async () => {
       const network = makeNetwork(3);
-      const proposer = makeProposer(network, 'n1', { wrap: hookAccepts(({ round }) => (round === 1 ? 'lose-reply' : 'deliver')) });
+      const proposer = makeProposer(network, 'n1', {
+        wrap: hookAccepts(({ round }) => (round === 1 ? 'lose-reply' : 'deliver')),
+      });
       expect(await run(proposer.change(KEY, increment, deadline()))).toBe(1);
       // A majority reports our ballot when peeked: chosen, no resolution round needed.
       expect(network.countSent({ kind: 'prepare' })).toBe(3);
@@ -377,7 +401,11 @@ describe('outcome resolution', () => {
     it('keeps resolving while the resolution round loses its replies too, and knows its own ballots', async () => {
       const network = makeNetwork(3);
       // No peek is answered, so only resolution rounds can settle it.
-      const unpeekable = (client: AcceptorClient): AcceptorClient => ({ ...client, nodeId: client.nodeId, peek: () => Promise.reject(new Error('peek lost')) });
+      const unpeekable = (client: AcceptorClient): AcceptorClient => ({
+        ...client,
+        nodeId: client.nodeId,
+        peek: () => Promise.reject(new Error('peek lost')),
+      });
       const hooked = hookAccepts(({ round }) => (round <= 3 ? 'lose-reply' : 'deliver'));
       const proposer = makeProposer(network, 'n1', { wrap: (client) => unpeekable(hooked(client)) });
       expect(await run(proposer.change(KEY, increment, deadline()))).toBe(1);
@@ -385,20 +413,23 @@ describe('outcome resolution', () => {
       expect(counterOf(await finalState(network))).toBe(1);
     });
 
-    it.each([1, 2, 3])('gives definite outcomes to callers of one proposer under random reply loss (seed %i)', async (seed) => {
-      const network = makeNetwork(3, seed, { dropReply: 0.35, maxDelayMs: 5 });
-      const proposer = makeProposer(network, 'n1', { callTimeoutMs: 50 });
-      const results: number[] = [];
-      await run(
-        Promise.all(
-          [1, 2, 3].map(async () => {
-            for (let i = 0; i < 8; i++) results.push(await proposer.change(KEY, increment, deadline()));
-          }),
-        ),
-      );
-      expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
-      expect(counterOf(await finalState(network))).toBe(24);
-    });
+    it.each([1, 2, 3])(
+      'gives definite outcomes to callers of one proposer under random reply loss (seed %i)',
+      async (seed) => {
+        const network = makeNetwork(3, seed, { dropReply: 0.35, maxDelayMs: 5 });
+        const proposer = makeProposer(network, 'n1', { callTimeoutMs: 50 });
+        const results: number[] = [];
+        await run(
+          Promise.all(
+            [1, 2, 3].map(async () => {
+              for (let i = 0; i < 8; i++) results.push(await proposer.change(KEY, increment, deadline()));
+            }),
+          ),
+        );
+        expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+        expect(counterOf(await finalState(network))).toBe(24);
+      },
+    );
   });
 
   describe('when a majority cannot be reached after the accept', () => {
@@ -456,7 +487,15 @@ describe('outcome resolution', () => {
       // Replicas disagree (an older write at n2, a newer one that reached n1 only), so the read needs a round.
       await run(network.store('n2').accept([{ key: KEY, ballot: rivalBallot(40), state: counterState(7, 1) }]));
       await run(
-        network.store('n1').accept([{ key: KEY, ballot: rivalBallot(50), state: { present: true, value: 'v', version: 2, lineage: [rivalBallot(50)] } }]),
+        network
+          .store('n1')
+          .accept([
+            {
+              key: KEY,
+              ballot: rivalBallot(50),
+              state: { present: true, value: 'v', version: 2, lineage: [rivalBallot(50)] },
+            },
+          ]),
       );
       const reader = makeProposer(network, 'n2', {
         wrap: hookAccepts(async ({ nodeId, request, round }) => {
@@ -474,7 +513,10 @@ describe('outcome resolution', () => {
   it('refuses a change that alters the state without raising its version, writing nothing', async () => {
     const network = makeNetwork(3);
     const proposer = makeProposer(network, 'n1');
-    const sneaky: ChangeFn<string> = (current) => ({ state: { ...current, present: true, value: 'x' }, result: 'done' });
+    const sneaky: ChangeFn<string> = (current) => ({
+      state: { ...current, present: true, value: 'x' },
+      result: 'done',
+    });
     await expect(run(proposer.change(KEY, sneaky, deadline()))).rejects.toBeInstanceOf(VersionRuleError);
     const lower: ChangeFn<string> = () => ({ state: { present: true, value: 'x', version: -1 }, result: 'done' });
     await expect(run(proposer.change(KEY, lower, deadline()))).rejects.toBeInstanceOf(VersionRuleError);
@@ -524,21 +566,24 @@ describe('outcome resolution', () => {
       return { tally, wins, final: await finalState(network) };
     }
 
-    it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])('gives every call a definite answer, one winner per version (seed %i)', async (seed) => {
-      const { tally, wins, final } = await race(seed, 12);
-      // Without faults every call gets a definite answer: the lineage settles whether a competitor's
-      // newer write was built on ours (before lineages, about one call in a race was left unknown).
-      expect(tally.unknown).toBe(0);
-      expect(tally.other).toBe(0);
-      expect(tally.ok + tally.preconditionFailed + tally.unknown).toBe(24);
-      expect(tally.preconditionFailed).toBeGreaterThan(0); // they did collide
-      // Versions won by definite answers are distinct; an unknown call may have won one more.
-      expect(final.present).toBe(true);
-      expect(final.version).toBeGreaterThanOrEqual(tally.ok);
-      expect(final.version).toBeLessThanOrEqual(tally.ok + tally.unknown);
-      // No unknown call, so the register's versions are exactly 1..ok and the last winner's value is the final one.
-      expect([...wins.keys()].sort((x, y) => x - y)).toEqual(Array.from({ length: tally.ok }, (_, i) => i + 1));
-      expect(contentOf(final)).toEqual({ present: true, value: wins.get(tally.ok), version: tally.ok });
-    });
+    it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])(
+      'gives every call a definite answer, one winner per version (seed %i)',
+      async (seed) => {
+        const { tally, wins, final } = await race(seed, 12);
+        // Without faults every call gets a definite answer: the lineage settles whether a competitor's
+        // newer write was built on ours (before lineages, about one call in a race was left unknown).
+        expect(tally.unknown).toBe(0);
+        expect(tally.other).toBe(0);
+        expect(tally.ok + tally.preconditionFailed + tally.unknown).toBe(24);
+        expect(tally.preconditionFailed).toBeGreaterThan(0); // they did collide
+        // Versions won by definite answers are distinct; an unknown call may have won one more.
+        expect(final.present).toBe(true);
+        expect(final.version).toBeGreaterThanOrEqual(tally.ok);
+        expect(final.version).toBeLessThanOrEqual(tally.ok + tally.unknown);
+        // No unknown call, so the register's versions are exactly 1..ok and the last winner's value is the final one.
+        expect([...wins.keys()].sort((x, y) => x - y)).toEqual(Array.from({ length: tally.ok }, (_, i) => i + 1));
+        expect(contentOf(final)).toEqual({ present: true, value: wins.get(tally.ok), version: tally.ok });
+      },
+    );
   });
 });

@@ -4,7 +4,16 @@ import { ReplicationError, isReplicationError } from './errors';
 import { InMemoryNetwork } from './testing/in-memory-network';
 import { Proposer } from './proposer';
 import { ABSENT, RegisterState } from './register';
-import { counterOf, fakeTimeRunner, increment, makeNetwork, makeProposer, nodeIds, protocolFakeTimers, put } from './testing/test-support';
+import {
+  counterOf,
+  fakeTimeRunner,
+  increment,
+  makeNetwork,
+  makeProposer,
+  nodeIds,
+  protocolFakeTimers,
+  put,
+} from './testing/test-support';
 import { AcceptorClient } from './transport';
 
 const LONG = 10_000;
@@ -28,7 +37,8 @@ function losingAcceptAndPeekReplies(client: AcceptorClient): AcceptorClient {
 
 async function expectReplicationError(promise: Promise<unknown>): Promise<ReplicationError> {
   const outcome = await settle(promise);
-  if (outcome.status === 'fulfilled') throw new Error(`expected a ReplicationError, got ${JSON.stringify(outcome.value)}`);
+  if (outcome.status === 'fulfilled')
+    throw new Error(`expected a ReplicationError, got ${JSON.stringify(outcome.value)}`);
   expect(outcome.reason).toBeInstanceOf(ReplicationError);
   return outcome.reason as ReplicationError;
 }
@@ -66,14 +76,20 @@ describe('Proposer', () => {
       await run(proposer.change('k', put('a'), deadline())); // a full round: its prepare ballot
       await run(proposer.change('k', put('b'), deadline())); // one round trip: the cached next ballot
       const [first, second] = [...new Set(sentAt)];
-      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(Array(3).fill([second, first, '']));
+      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(
+        Array(3).fill([second, first, '']),
+      );
       // A failed precondition writes back what it found, lineage and all.
       await run(proposer.change('k', (current) => ({ state: current, result: 'unchanged' }), deadline()));
-      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(Array(3).fill([second, first, '']));
+      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(
+        Array(3).fill([second, first, '']),
+      );
       // Newest first, cut to the limit: the origin's id goes first.
       await run(proposer.change('k', put('c'), deadline()));
       const third = [...new Set(sentAt)].pop();
-      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(Array(3).fill([third, second, first]));
+      expect(acceptedEverywhere(network, 'k').map((state) => state.lineage)).toEqual(
+        Array(3).fill([third, second, first]),
+      );
     });
 
     it.each([3, 5])('replicates to a majority of %i acceptors, visible from another proposer', async (count) => {
@@ -161,7 +177,8 @@ describe('Proposer', () => {
       const wrap = (client: AcceptorClient): AcceptorClient => ({
         ...client,
         nodeId: client.nodeId,
-        accept: (requests, timeoutMs) => (losing ? losingAcceptAndPeekReplies(client) : client).accept(requests, timeoutMs),
+        accept: (requests, timeoutMs) =>
+          (losing ? losingAcceptAndPeekReplies(client) : client).accept(requests, timeoutMs),
         prepare: (requests, timeoutMs) => client.prepare(requests, timeoutMs),
         peek: (keys, timeoutMs) => (losing ? losingAcceptAndPeekReplies(client) : client).peek(keys, timeoutMs),
       });
@@ -196,9 +213,17 @@ describe('Proposer', () => {
 
       // n1 stores 'late' (version 2), n2 and n3 reject it. Resolution finds the rival's state, a different
       // state at the same version, so the rival's round cannot have been built on ours: 'late' is re-run.
-      expect(await run(cached.change('k', put('late'), deadline()))).toEqual({ present: true, value: 'late', version: 3 });
+      expect(await run(cached.change('k', put('late'), deadline()))).toEqual({
+        present: true,
+        value: 'late',
+        version: 3,
+      });
       // The rival write was kept (version 2), and 'late' was applied once, on top of it.
-      expect(await run(makeProposer(network, 'n3').read('k', deadline()))).toMatchObject({ present: true, value: 'late', version: 3 });
+      expect(await run(makeProposer(network, 'n3').read('k', deadline()))).toMatchObject({
+        present: true,
+        value: 'late',
+        version: 3,
+      });
     });
   });
 
@@ -289,7 +314,9 @@ describe('Proposer', () => {
     it('runs concurrent changes to one key as one round, each with its own result', async () => {
       const network = makeNetwork(3);
       const proposer = makeProposer(network, 'n1');
-      const results = await run(Promise.all(Array.from({ length: 10 }, () => proposer.change('k', increment, deadline()))));
+      const results = await run(
+        Promise.all(Array.from({ length: 10 }, () => proposer.change('k', increment, deadline()))),
+      );
       expect(results).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(network.countSent({ kind: 'prepare' })).toBe(3);
       expect(network.countSent({ kind: 'accept' })).toBe(3);
@@ -335,14 +362,10 @@ describe('Proposer', () => {
       network.crash('n2');
       network.crash('n3');
       const proposer = makeProposer(network, 'n1');
-      const outcomes = await run(
-        Promise.allSettled([1, 2, 3].map(() => proposer.change('k', increment, deadline()))),
-      );
-      expect(outcomes.map((o) => o.status === 'rejected' && isReplicationError(o.reason, 'QUORUM_UNREACHABLE'))).toEqual([
-        true,
-        true,
-        true,
-      ]);
+      const outcomes = await run(Promise.allSettled([1, 2, 3].map(() => proposer.change('k', increment, deadline()))));
+      expect(
+        outcomes.map((o) => o.status === 'rejected' && isReplicationError(o.reason, 'QUORUM_UNREACHABLE')),
+      ).toEqual([true, true, true]);
     });
 
     it('sends rounds for many keys started in the same tick as one call per acceptor', async () => {
@@ -362,7 +385,9 @@ describe('Proposer', () => {
       for (let i = 0; i < 100; i++) highClock.next();
       const busyBallot = highClock.next();
       // "busy" is promised to someone else everywhere: it conflicts, its batch-mates do not.
-      await run(Promise.all(network.nodeIds.map((id) => network.store(id).prepare([{ key: 'busy', ballot: busyBallot }]))));
+      await run(
+        Promise.all(network.nodeIds.map((id) => network.store(id).prepare([{ key: 'busy', ballot: busyBallot }]))),
+      );
       const proposer = makeProposer(network, 'n1');
       const results = await run(
         Promise.all(['a', 'busy', 'b'].map((key) => proposer.change(key, increment, deadline()))),
@@ -402,7 +427,11 @@ describe('Proposer', () => {
       network.restart('n3');
       // A proposer died after its accept reached n1 only.
       const ghost = encodeBallot({ counter: 1000, boot: 0, nodeId: 'ghost' });
-      await run(network.store('n1').accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2, lineage: [ghost] } }]));
+      await run(
+        network
+          .store('n1')
+          .accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2, lineage: [ghost] } }]),
+      );
 
       const reader = makeProposer(network, 'n2');
       const before = network.sent.length;
@@ -420,7 +449,11 @@ describe('Proposer', () => {
       const network = makeNetwork(3);
       await run(makeProposer(network, 'n1').change('k', put('v1'), deadline()));
       const ghost = encodeBallot({ counter: 1000, boot: 0, nodeId: 'ghost' });
-      await run(network.store('n1').accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2, lineage: [ghost] } }]));
+      await run(
+        network
+          .store('n1')
+          .accept([{ key: 'k', ballot: ghost, state: { present: true, value: 'v2', version: 2, lineage: [ghost] } }]),
+      );
       // Replies arrive n1 first; n2 and n3 still agree on v1, which is chosen.
       expect((await run(makeProposer(network, 'n2').read('k', deadline()))).value).toBe('v1');
     });
@@ -467,18 +500,21 @@ describe('Proposer', () => {
     it.each([
       ['duplication and reordering', 3, 42, { duplicate: 0.5, maxDelayMs: 20 }],
       ['message loss', 5, 2024, { dropRequest: 0.1, dropReply: 0.1, duplicate: 0.1, maxDelayMs: 10 }],
-    ])('counts every acknowledged increment exactly once across racing proposers (%s)', async (_, count, seed, faults) => {
-      const network = makeNetwork(count, seed, faults);
-      const proposers = nodeIds(count).map((id) => makeProposer(network, id, { callTimeoutMs: 50 }));
-      const { okValues, unknown } = await incrementConcurrently(proposers, 8, 2000);
-      const ok = okValues.length;
-      const final = await finalCount(network);
-      expect(ok).toBeGreaterThan(0);
-      expect(new Set(okValues).size).toBe(ok); // no two acknowledged increments saw the same count
-      expect(final).toBeGreaterThanOrEqual(Math.max(...okValues));
-      expect(final).toBeGreaterThanOrEqual(ok);
-      expect(final).toBeLessThanOrEqual(ok + unknown);
-    });
+    ])(
+      'counts every acknowledged increment exactly once across racing proposers (%s)',
+      async (_, count, seed, faults) => {
+        const network = makeNetwork(count, seed, faults);
+        const proposers = nodeIds(count).map((id) => makeProposer(network, id, { callTimeoutMs: 50 }));
+        const { okValues, unknown } = await incrementConcurrently(proposers, 8, 2000);
+        const ok = okValues.length;
+        const final = await finalCount(network);
+        expect(ok).toBeGreaterThan(0);
+        expect(new Set(okValues).size).toBe(ok); // no two acknowledged increments saw the same count
+        expect(final).toBeGreaterThanOrEqual(Math.max(...okValues));
+        expect(final).toBeGreaterThanOrEqual(ok);
+        expect(final).toBeLessThanOrEqual(ok + unknown);
+      },
+    );
   });
 
   it('refuses a cluster description it cannot work with', () => {

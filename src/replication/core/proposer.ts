@@ -123,14 +123,17 @@ export class Proposer {
 
     this.clock = options.clock;
     this.acceptors =
-      options.coalesceCalls === false ? options.acceptors : options.acceptors.map((a) => new BatchingAcceptorClient(a, options.batching));
+      options.coalesceCalls === false
+        ? options.acceptors
+        : options.acceptors.map((a) => new BatchingAcceptorClient(a, options.batching));
     this.quorumSize = Math.floor(options.acceptors.length / 2) + 1;
     this.callTimeoutMs = options.callTimeoutMs ?? 1000;
     this.backoffPolicy = { baseMs: options.backoff?.baseMs ?? 10, maxMs: options.backoff?.maxMs ?? 500 };
     this.unreachableRetries = options.unreachableRetries ?? 2;
     this.readHedgeMs = options.readHedgeMs ?? 30;
     this.lineageLimit = options.lineageLimit ?? LINEAGE_LIMIT;
-    if (!Number.isInteger(this.lineageLimit) || this.lineageLimit < 1) throw new RangeError(`bad lineage limit ${this.lineageLimit}`);
+    if (!Number.isInteger(this.lineageLimit) || this.lineageLimit < 1)
+      throw new RangeError(`bad lineage limit ${this.lineageLimit}`);
     this.nextBallots = new NextBallotCache(options.nextBallotCacheSize ?? 10_000);
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => Date.now());
@@ -271,7 +274,10 @@ export class Proposer {
     const now = this.now();
     const expired = queued.filter((change) => change.deadlineMs <= now);
     if (expired.length === 0) return queued; // the usual case: no error built (a stack trace costs)
-    const error = ReplicationError.quorumUnreachable('deadline passed while waiting for an earlier round on the key', []);
+    const error = ReplicationError.quorumUnreachable(
+      'deadline passed while waiting for an earlier round on the key',
+      [],
+    );
     expired.forEach((change) => change.fail(error));
     return queued.filter((change) => change.deadlineMs > now);
   }
@@ -406,7 +412,8 @@ export class Proposer {
       // taken before the competitor who overtook us has had time to stack more writes than a
       // lineage keeps (it would, on its one-round-trip path, while we back off from its rounds).
       const chosen = await this.peekChosen(key, deadlineMs);
-      const settled = chosen === undefined ? undefined : this.settledByChosen(chosen.accepted, chosen.state, ours, carried);
+      const settled =
+        chosen === undefined ? undefined : this.settledByChosen(chosen.accepted, chosen.state, ours, carried);
       if (settled !== undefined) return settled ? 'ours-chosen' : 'ours-excluded';
 
       const prepare = await this.prepare(key, deadlineMs);
@@ -422,7 +429,9 @@ export class Proposer {
       const { ballot, accepted, state } = prepare.prepared;
       const carriesOurs = carried.get(accepted) ?? this.chainPassesThrough(accepted, state, ours);
       if (carriesOurs === undefined) {
-        throw unknown('a newer write by another proposer may or may not have been built on it (its lineage does not reach back that far, or is not known)');
+        throw unknown(
+          'a newer write by another proposer may or may not have been built on it (its lineage does not reach back that far, or is not known)',
+        );
       }
 
       const next = this.clock.next();
@@ -442,7 +451,10 @@ export class Proposer {
    * (so chosen), or undefined when they do not agree or do not answer. Reads
    * only: no promise, no write.
    */
-  private async peekChosen(key: string, deadlineMs: number): Promise<{ accepted: Ballot; state: RegisterState } | undefined> {
+  private async peekChosen(
+    key: string,
+    deadlineMs: number,
+  ): Promise<{ accepted: Ballot; state: RegisterState } | undefined> {
     const timeoutMs = this.callTimeout(deadlineMs);
     if (timeoutMs <= 0) return undefined;
     const calls = this.fanOut<PeekReply>(key, (acceptor) => acceptor.peek([key], timeoutMs));
@@ -458,7 +470,12 @@ export class Proposer {
    * can never join the chain any more (ballots rise along a chain). If
    * H < B1, our accept may still be completed on top of S: undefined.
    */
-  private settledByChosen(accepted: Ballot, state: RegisterState, ours: SentProposal, carried: ReadonlyMap<Ballot, boolean>): boolean | undefined {
+  private settledByChosen(
+    accepted: Ballot,
+    state: RegisterState,
+    ours: SentProposal,
+    carried: ReadonlyMap<Ballot, boolean>,
+  ): boolean | undefined {
     const sentByUs = carried.get(accepted); // B1 itself, or a ballot of this resolution (all above B1)
     if (sentByUs !== undefined) return sentByUs;
     if (compareBallots(accepted, ours.ballot) < 0) return undefined; // no lineage below B1 can hold it
@@ -523,7 +540,9 @@ export class Proposer {
     deadlineMs: number,
   ): Promise<AcceptOutcome> {
     const timeoutMs = this.callTimeout(deadlineMs);
-    const calls = this.fanOut<AcceptReply>(key, (acceptor) => acceptor.accept([{ key, ballot, state, next }], timeoutMs));
+    const calls = this.fanOut<AcceptReply>(key, (acceptor) =>
+      acceptor.accept([{ key, ballot, state, next }], timeoutMs),
+    );
     const outcome = await awaitQuorum(calls, this.quorumSize, (reply) => reply.ok);
     if (outcome.reached) return { kind: 'chosen' };
     // Only an explicit "no" from every acceptor proves nobody stored it; the

@@ -47,7 +47,12 @@ export interface RegisterState extends RegisterContent {
 }
 
 /** A key never written: the origin of every chain of states, whose change id is ZERO_BALLOT. */
-export const ABSENT: RegisterState = Object.freeze({ present: false, value: null, version: 0, lineage: Object.freeze([ZERO_BALLOT]) });
+export const ABSENT: RegisterState = Object.freeze({
+  present: false,
+  value: null,
+  version: 0,
+  lineage: Object.freeze([ZERO_BALLOT]),
+});
 
 /**
  * The state a round proposes at `changeId` (its ballot) after applying its
@@ -56,7 +61,12 @@ export const ABSENT: RegisterState = Object.freeze({ present: false, value: null
  * content with `changeId` prepended to the lineage, cut to `limit` ids.
  * Builds a fresh object, so nothing a change function added travels along.
  */
-export function proposedState(found: RegisterState, content: RegisterContent, changeId: ChangeId, limit = LINEAGE_LIMIT): RegisterState {
+export function proposedState(
+  found: RegisterState,
+  content: RegisterContent,
+  changeId: ChangeId,
+  limit = LINEAGE_LIMIT,
+): RegisterState {
   if (content.version === found.version) return found; // the version rule: same version, same content
   return {
     present: content.present,

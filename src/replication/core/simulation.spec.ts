@@ -48,7 +48,8 @@ function checkCounterHistory(ops: readonly Op[], finalCounts: ReadonlyMap<string
 
     // Exactly once: no two acknowledged increments produced the same count.
     const counts = okIncrements.map((op) => op.value);
-    if (new Set(counts).size !== counts.length) violations.push(`${key}: two acknowledged increments produced the same count`);
+    if (new Set(counts).size !== counts.length)
+      violations.push(`${key}: two acknowledged increments produced the same count`);
 
     // Real-time order: what finished before an operation began is visible to it, and never undone.
     for (const before of ok) {
@@ -68,7 +69,8 @@ function checkCounterHistory(ops: readonly Op[], finalCounts: ReadonlyMap<string
       const attempted = mine.filter(
         (other) => other.kind === 'increment' && other.status !== 'not-applied' && other.start < op.end,
       );
-      if ((op.value ?? 0) > attempted.length) violations.push(`${key}: ${op.kind} saw ${op.value}, more than was attempted`);
+      if ((op.value ?? 0) > attempted.length)
+        violations.push(`${key}: ${op.kind} saw ${op.value}, more than was attempted`);
     }
 
     // No acknowledged write lost, nothing applied twice.
@@ -81,7 +83,9 @@ function checkCounterHistory(ops: readonly Op[], finalCounts: ReadonlyMap<string
       );
     }
     if (final > okIncrements.length + unknownIncrements.length) {
-      violations.push(`${key}: final count ${final} exceeds ${okIncrements.length} ok + ${unknownIncrements.length} unknown`);
+      violations.push(
+        `${key}: final count ${final} exceeds ${okIncrements.length} ok + ${unknownIncrements.length} unknown`,
+      );
     }
   }
   return violations;
@@ -160,7 +164,10 @@ async function simulate(scenario: Scenario): Promise<SimulationResult> {
       const roll = random.next();
       if (roll < 0.3) {
         const cut = acceptorIds.filter(() => random.chance(0.4));
-        network.partition(cut, acceptorIds.filter((id) => !cut.includes(id)));
+        network.partition(
+          cut,
+          acceptorIds.filter((id) => !cut.includes(id)),
+        );
       } else if (roll < 0.5) {
         network.crash(random.pick(acceptorIds));
       } else {
@@ -189,7 +196,11 @@ async function simulate(scenario: Scenario): Promise<SimulationResult> {
 
 /** Outcome resolution as it was before lineages: the same rules, with every lineage read as "not known". */
 class LineageBlindProposer extends Proposer {
-  protected override chainPassesThrough(accepted: Ballot, state: RegisterState, ours: SentProposal): boolean | undefined {
+  protected override chainPassesThrough(
+    accepted: Ballot,
+    state: RegisterState,
+    ours: SentProposal,
+  ): boolean | undefined {
     return super.chainPassesThrough(accepted, { ...state, lineage: [] }, ours);
   }
 }
@@ -201,7 +212,11 @@ class LineageBlindProposer extends Proposer {
  * that a competitor had built on.
  */
 class CutLineageTrustingProposer extends Proposer {
-  protected override chainPassesThrough(accepted: Ballot, state: RegisterState, ours: SentProposal): boolean | undefined {
+  protected override chainPassesThrough(
+    accepted: Ballot,
+    state: RegisterState,
+    ours: SentProposal,
+  ): boolean | undefined {
     return super.chainPassesThrough(accepted, state, ours) ?? state.lineage.includes(ours.ballot);
   }
 }
@@ -220,23 +235,26 @@ describe('simulation', () => {
 
   const seeds = (count: number): number[] => Array.from({ length: count }, (_, i) => i + 1);
 
-  it.each(seeds(24))('keeps a linearizable counter history under loss, partitions and crashes (seed %i)', async (seed) => {
-    const { ops, finalCounts } = await simulate({
-      seed,
-      acceptors: 5,
-      proposers: 3,
-      clientsPerProposer: 2,
-      opsPerClient: 30,
-      keys: 2,
-      faults: lossy,
-      chaos: true,
-    });
-    expect(checkCounterHistory(ops, finalCounts)).toEqual([]);
-    // The run must have exercised something, or passing means nothing.
-    expect(ops.filter((op) => op.status === 'ok' && op.kind === 'increment').length).toBeGreaterThan(10);
-    expect(ops.filter((op) => op.status === 'ok' && op.kind === 'read').length).toBeGreaterThan(5);
-    expect(ops.some((op) => op.status !== 'ok')).toBe(true);
-  });
+  it.each(seeds(24))(
+    'keeps a linearizable counter history under loss, partitions and crashes (seed %i)',
+    async (seed) => {
+      const { ops, finalCounts } = await simulate({
+        seed,
+        acceptors: 5,
+        proposers: 3,
+        clientsPerProposer: 2,
+        opsPerClient: 30,
+        keys: 2,
+        faults: lossy,
+        chaos: true,
+      });
+      expect(checkCounterHistory(ops, finalCounts)).toEqual([]);
+      // The run must have exercised something, or passing means nothing.
+      expect(ops.filter((op) => op.status === 'ok' && op.kind === 'increment').length).toBeGreaterThan(10);
+      expect(ops.filter((op) => op.status === 'ok' && op.kind === 'read').length).toBeGreaterThan(5);
+      expect(ops.some((op) => op.status !== 'ok')).toBe(true);
+    },
+  );
 
   /**
    * Proposers racing on one key, no faults, the production request budget: contention makes
@@ -255,23 +273,29 @@ describe('simulation', () => {
     deadlineMs: 2000,
   });
 
-  it.each(seeds(16))('gives racing proposers without faults a definite answer every time, linearizable (seed %i)', async (seed) => {
-    const { ops, finalCounts } = await simulate(racing(seed));
-    expect(checkCounterHistory(ops, finalCounts)).toEqual([]);
-    expect(ops.filter((op) => op.status !== 'ok')).toEqual([]); // no OUTCOME_UNKNOWN, and no other failure
-    // Would catch a re-run of a change that a competitor built on: a doubled increment.
-    expect(ops.filter((op) => op.status === 'ok' && op.kind === 'increment').length).toBeGreaterThan(100);
-  });
+  it.each(seeds(16))(
+    'gives racing proposers without faults a definite answer every time, linearizable (seed %i)',
+    async (seed) => {
+      const { ops, finalCounts } = await simulate(racing(seed));
+      expect(checkCounterHistory(ops, finalCounts)).toEqual([]);
+      expect(ops.filter((op) => op.status !== 'ok')).toEqual([]); // no OUTCOME_UNKNOWN, and no other failure
+      // Would catch a re-run of a change that a competitor built on: a doubled increment.
+      expect(ops.filter((op) => op.status === 'ok' && op.kind === 'increment').length).toBeGreaterThan(100);
+    },
+  );
 
-  it.each([3, 15])('leaves some of those races unknown when blind to lineages, as before them (seed %i)', async (seed) => {
-    // Shows the scenario above reaches the case lineages settle, so its "no unknowns" can fail.
-    const { ops, finalCounts } = await simulate({
-      ...racing(seed),
-      makeProposer: (network, id, options) => new LineageBlindProposer(testProposerOptions(network, id, options)),
-    });
-    expect(checkCounterHistory(ops, finalCounts)).toEqual([]);
-    expect(ops.filter((op) => op.status === 'unknown').length).toBeGreaterThan(0);
-  });
+  it.each([3, 15])(
+    'leaves some of those races unknown when blind to lineages, as before them (seed %i)',
+    async (seed) => {
+      // Shows the scenario above reaches the case lineages settle, so its "no unknowns" can fail.
+      const { ops, finalCounts } = await simulate({
+        ...racing(seed),
+        makeProposer: (network, id, options) => new LineageBlindProposer(testProposerOptions(network, id, options)),
+      });
+      expect(checkCounterHistory(ops, finalCounts)).toEqual([]);
+      expect(ops.filter((op) => op.status === 'unknown').length).toBeGreaterThan(0);
+    },
+  );
 
   it('is deterministic given its seed', async () => {
     const scenario = {
@@ -354,4 +378,3 @@ describe('checkCounterHistory', () => {
     );
   });
 });
-

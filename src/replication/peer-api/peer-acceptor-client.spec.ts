@@ -18,8 +18,22 @@ describe('PeerAcceptorClient', () => {
 
   it('reads a state without a lineage (a peer on the release before lineages) as "not known"', async () => {
     const old = { present: true, value: 1, version: 1 };
-    const prepare = new PeerAcceptorClient('n2', answering([{ key: 'k', ok: true, accepted: b, state: old }, { key: 'j', ok: false, seen: b }]));
-    expect(await prepare.prepare([{ key: 'k', ballot: b }, { key: 'j', ballot: b }], 100)).toEqual([
+    const prepare = new PeerAcceptorClient(
+      'n2',
+      answering([
+        { key: 'k', ok: true, accepted: b, state: old },
+        { key: 'j', ok: false, seen: b },
+      ]),
+    );
+    expect(
+      await prepare.prepare(
+        [
+          { key: 'k', ballot: b },
+          { key: 'j', ballot: b },
+        ],
+        100,
+      ),
+    ).toEqual([
       { key: 'k', ok: true, accepted: b, state: { ...old, lineage: [] } },
       { key: 'j', ok: false, seen: b },
     ]);

@@ -34,7 +34,9 @@ export class PeerAcceptorClient implements AcceptorClient {
 
   /** Acceptor calls are safe to repeat (the same ballot means the same answer). */
   private async call<Reply>(method: AcceptorCall, body: unknown, timeoutMs: number): Promise<Reply[]> {
-    const reply = await this.channel.call<{ replies?: Reply[] }>(method, body, Math.floor(timeoutMs), { idempotent: true });
+    const reply = await this.channel.call<{ replies?: Reply[] }>(method, body, Math.floor(timeoutMs), {
+      idempotent: true,
+    });
     const replies = reply?.replies;
     if (!Array.isArray(replies)) throw new Error(`peer ${this.nodeId}: reply without a replies list`);
     return replies;

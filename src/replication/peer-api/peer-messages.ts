@@ -91,7 +91,8 @@ function requireState(state: unknown, ballot: string, at: string): void {
  * id is the ballot it was first proposed at), at most LINEAGE_LIMIT of them.
  */
 function requireLineage(lineage: unknown, ballot: string, at: string): void {
-  if (!Array.isArray(lineage) || lineage.length > LINEAGE_LIMIT) invalid(`${at} must be a list of at most ${LINEAGE_LIMIT} ballots`);
+  if (!Array.isArray(lineage) || lineage.length > LINEAGE_LIMIT)
+    invalid(`${at} must be a list of at most ${LINEAGE_LIMIT} ballots`);
   let above = ballot;
   lineage.forEach((id: unknown, index) => {
     requireBallot(id, `${at}[${index}]`, true);
@@ -119,6 +120,7 @@ export function parseScanBody(body: unknown): { after: string | null; limit: num
   const after = fields.after ?? null;
   if (after !== null) requireKey(after, 'after');
   const limit = fields.limit;
-  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > 10_000) invalid('limit must be 1-10000');
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > 10_000)
+    invalid('limit must be 1-10000');
   return { after: after as string | null, limit: limit as number };
 }

@@ -159,7 +159,12 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
  */
 function toState(row: Pick<StateRow, 'accepted' | 'present' | 'value' | 'version' | 'lineage'>): RegisterState {
   if (row.accepted === ZERO_BALLOT) return ABSENT;
-  return { present: row.present, value: row.present ? row.value : null, version: parseVersion(row.version), lineage: row.lineage };
+  return {
+    present: row.present,
+    value: row.present ? row.value : null,
+    version: parseVersion(row.version),
+    lineage: row.lineage,
+  };
 }
 
 /**

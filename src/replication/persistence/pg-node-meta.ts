@@ -39,7 +39,9 @@ export class PgNodeMeta extends NodeMeta {
   }
 
   private async read(name: string): Promise<string | undefined> {
-    const rows: Array<{ value: string }> = await this.dataSource.query('SELECT value FROM node_meta WHERE name = $1', [name]);
+    const rows: Array<{ value: string }> = await this.dataSource.query('SELECT value FROM node_meta WHERE name = $1', [
+      name,
+    ]);
     return rows[0]?.value;
   }
 }

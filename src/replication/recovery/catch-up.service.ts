@@ -88,7 +88,9 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
         }
         await this.meta.markCaughtUp(incarnation);
         this.gate.open();
-        this.logger.log(`caught up (${copied} registers copied from ${this.sourcesNeeded()} peers); this node's acceptor votes now`);
+        this.logger.log(
+          `caught up (${copied} registers copied from ${this.sourcesNeeded()} peers); this node's acceptor votes now`,
+        );
         return;
       } catch (error) {
         this.logger.warn(`catch-up attempt ${attempt} failed: ${(error as Error).message}`);
@@ -137,7 +139,9 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
         gathered.set(row.key, {
           key: row.key,
           promised: maxBallot(known?.promised ?? ZERO_BALLOT, row.promised),
-          ...(known && known.accepted >= row.accepted ? { accepted: known.accepted, state: known.state } : { accepted: row.accepted, state: row.state }),
+          ...(known && known.accepted >= row.accepted
+            ? { accepted: known.accepted, state: known.state }
+            : { accepted: row.accepted, state: row.state }),
         });
       }
       after = page.rows[page.rows.length - 1]!.key;

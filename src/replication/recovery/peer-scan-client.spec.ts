@@ -26,6 +26,8 @@ describe('PeerScanClient', () => {
   });
 
   it('refuses a malformed page', async () => {
-    await expect(new PeerScanClient(peer, 'secret', answering({ rows: 'none' })).scan(null, 10, 100)).rejects.toThrow(/malformed/);
+    await expect(new PeerScanClient(peer, 'secret', answering({ rows: 'none' })).scan(null, 10, 100)).rejects.toThrow(
+      /malformed/,
+    );
   });
 });

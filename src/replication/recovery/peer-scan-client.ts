@@ -22,7 +22,11 @@ export class PeerScanClient {
     const response = await this.http.axiosRef.post<ScanPage>(
       `${this.peer.url}/${PEER_API_PREFIX}/scan`,
       { after: afterKey, limit },
-      { headers: { authorization: `${CLUSTER_AUTH_SCHEME} ${this.clusterSecret}` }, timeout: timeoutMs, maxContentLength: Infinity },
+      {
+        headers: { authorization: `${CLUSTER_AUTH_SCHEME} ${this.clusterSecret}` },
+        timeout: timeoutMs,
+        maxContentLength: Infinity,
+      },
     );
     if (!Array.isArray(response.data?.rows) || typeof response.data.voting !== 'boolean') {
       throw new Error(`peer ${this.peer.id}: malformed scan page`);

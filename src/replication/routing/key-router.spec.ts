@@ -9,7 +9,12 @@ function routerFor(self: string, reachable: Record<string, boolean>): KeyRouter 
     PEERS: peers.map((id) => `${id}=http://${id}:8000`).join(','),
     CLUSTER_SECRET: 'sixteen-characters!',
   });
-  const statuses: PeerStatus[] = peers.map((id) => ({ id, url: `http://${id}:8000`, reachable: reachable[id]!, voting: true }));
+  const statuses: PeerStatus[] = peers.map((id) => ({
+    id,
+    url: `http://${id}:8000`,
+    reachable: reachable[id]!,
+    voting: true,
+  }));
   const health = { peers: () => statuses } as unknown as PeerHealthMonitor;
   return new KeyRouter(config, health);
 }

@@ -39,7 +39,8 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly http: HttpService,
   ) {
-    for (const peer of config.peers) this.statuses.set(peer.id, { id: peer.id, url: peer.url, reachable: false, voting: false });
+    for (const peer of config.peers)
+      this.statuses.set(peer.id, { id: peer.id, url: peer.url, reachable: false, voting: false });
   }
 
   onApplicationBootstrap(): void {
@@ -92,7 +93,10 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnApplicationS
       const response = await this.http.axiosRef.post<{ voting?: unknown }>(
         `${peer.url}/${PEER_API_PREFIX}/ping`,
         {},
-        { headers: { authorization: `${CLUSTER_AUTH_SCHEME} ${this.config.clusterSecret}` }, timeout: PROBE_TIMEOUT_MS },
+        {
+          headers: { authorization: `${CLUSTER_AUTH_SCHEME} ${this.config.clusterSecret}` },
+          timeout: PROBE_TIMEOUT_MS,
+        },
       );
       if (!previous.reachable) this.logger.log(`peer ${peer.id} is reachable`);
       this.statuses.set(peer.id, {

@@ -6,5 +6,4 @@ export interface EntryDto {
 }
 
 export type BatchItemResultDto =
-  | { key: string; status: 200 | 201; version: number }
-  | { key: string; status: number; error: string; message: string };
+  { key: string; status: 200 | 201; version: number } | { key: string; status: number; error: string; message: string };

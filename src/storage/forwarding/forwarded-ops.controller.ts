@@ -1,4 +1,13 @@
-import { BadRequestException, Body, Controller, HttpCode, HttpStatus, OnModuleInit, Post, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  OnModuleInit,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import { ClusterSecretGuard } from '../../peer-transport/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
 import { PeerChannels } from '../../peer-transport/peer-channels';
@@ -48,6 +57,7 @@ function parse(body: unknown): { ops: ForwardableOperation[]; timeoutMs: number 
   if (!Array.isArray(ops) || !parsed.every((op) => op !== undefined)) {
     throw new BadRequestException('ops must be a list of put, delete or read operations');
   }
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= 600_000)) throw new BadRequestException('timeoutMs must be 1-600000');
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= 600_000))
+    throw new BadRequestException('timeoutMs must be 1-600000');
   return { ops: parsed, timeoutMs };
 }

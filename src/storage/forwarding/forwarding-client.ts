@@ -14,7 +14,8 @@ interface KeyedResult {
 }
 
 /** The peer ran the operation: its result, or the domain error it failed with (an absent key, a failed precondition, no quorum). */
-export type ForwardedAnswer<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: Error };
+export type ForwardedAnswer<R> =
+  { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: Error };
 
 /**
  * Sends operations to the node that should propose for them. Operations
@@ -56,16 +57,23 @@ export class ForwardingClient {
     let reply: { results?: WireResult[] };
     try {
       // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
-      reply = await this.channel.call(FORWARDED_OPS_METHOD, { ops, timeoutMs: Math.max(1, timeoutMs - 50) }, timeoutMs, {
-        idempotent: false,
-      });
+      reply = await this.channel.call(
+        FORWARDED_OPS_METHOD,
+        { ops, timeoutMs: Math.max(1, timeoutMs - 50) },
+        timeoutMs,
+        {
+          idempotent: false,
+        },
+      );
     } catch (error) {
       // Only a refused connection or channel, or a peer's explicit "unread", proves the request was never acted on.
-      if (error instanceof PeerCallError && error.failure === 'refused') throw new NotDeliveredError(`peer ${this.peer.id}: ${error.message}`);
+      if (error instanceof PeerCallError && error.failure === 'refused')
+        throw new NotDeliveredError(`peer ${this.peer.id}: ${error.message}`);
       throw error;
     }
     const results = reply?.results;
-    if (!Array.isArray(results) || results.length !== ops.length) throw new Error(`peer ${this.peer.id}: malformed reply`);
+    if (!Array.isArray(results) || results.length !== ops.length)
+      throw new Error(`peer ${this.peer.id}: malformed reply`);
     return results.map((result, index) => ({ key: ops[index]!.key, result }));
   }
 }

@@ -22,7 +22,8 @@ export function encodeError(error: unknown): EncodedError | undefined {
   if (error instanceof PreconditionFailedError) {
     return { code: error.code, message: error.message, currentVersion: error.currentVersion };
   }
-  if (error instanceof ReplicationError) return { code: error.code, message: error.message, unreachable: error.unreachable };
+  if (error instanceof ReplicationError)
+    return { code: error.code, message: error.message, unreachable: error.unreachable };
   return undefined;
 }
 

@@ -36,7 +36,10 @@ export class ChaosCluster {
   readonly unexpectedExits: string[] = [];
   private readonly log: (message: string) => void;
 
-  private constructor(private readonly cluster: Cluster<{ database: TestDatabase; logPath: string }>, options: ChaosClusterOptions) {
+  private constructor(
+    private readonly cluster: Cluster<{ database: TestDatabase; logPath: string }>,
+    options: ChaosClusterOptions,
+  ) {
     this.log = options.log ?? (() => undefined);
   }
 

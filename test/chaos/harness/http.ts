@@ -7,7 +7,12 @@
 import http from 'node:http';
 
 export type HttpOutcome =
-  | { readonly kind: 'response'; readonly status: number; readonly body: unknown; readonly headers: http.IncomingHttpHeaders }
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly body: unknown;
+      readonly headers: http.IncomingHttpHeaders;
+    }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
 export interface HttpRequest {
@@ -38,14 +43,18 @@ export function httpRequest(request: HttpRequest): Promise<HttpOutcome> {
         path: request.path,
         agent: request.agent ?? false,
         headers: {
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
           ...request.headers,
         },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error: NodeJS.ErrnoException) => finish({ kind: 'error', code: error.code ?? 'ERESPONSE', message: error.message }));
+        res.on('error', (error: NodeJS.ErrnoException) =>
+          finish({ kind: 'error', code: error.code ?? 'ERESPONSE', message: error.message }),
+        );
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let body: unknown = text;
@@ -64,7 +73,9 @@ export function httpRequest(request: HttpRequest): Promise<HttpOutcome> {
       finish({ kind: 'error', code: 'TIMEOUT', message: `no answer within ${request.timeoutMs} ms` });
       req.destroy();
     }, request.timeoutMs);
-    req.on('error', (error: NodeJS.ErrnoException) => finish({ kind: 'error', code: error.code ?? 'EREQUEST', message: error.message }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ kind: 'error', code: error.code ?? 'EREQUEST', message: error.message }),
+    );
     req.end(payload);
   });
 }

@@ -51,7 +51,10 @@ export interface ScheduleOptions {
 
 export function parseFaultKinds(list: string): FaultKind[] {
   const kinds = new Set<FaultKind>();
-  for (const raw of list.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const raw of list
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     if (raw === 'all') FAULT_KINDS.forEach((kind) => kinds.add(kind));
     else if (raw === 'none') continue;
     else if ((FAULT_KINDS as readonly string[]).includes(raw)) kinds.add(raw as FaultKind);
@@ -90,7 +93,11 @@ export function planSchedule(options: ScheduleOptions): PlannedFault[] {
   return plan;
 }
 
-function chooseTargets(kind: FaultKind, nodes: readonly string[], rng: Random): Pick<PlannedFault, 'targets' | 'details'> {
+function chooseTargets(
+  kind: FaultKind,
+  nodes: readonly string[],
+  rng: Random,
+): Pick<PlannedFault, 'targets' | 'details'> {
   const n = nodes.length;
   const minority = Math.floor((n - 1) / 2);
   const majority = Math.floor(n / 2) + 1;
@@ -132,7 +139,10 @@ function chooseTargets(kind: FaultKind, nodes: readonly string[], rng: Random): 
       const jitterMs = Math.round(delayMs * rng.pick([0, 0.5, 1]));
       // All links, or only the links of one slow node.
       const slow = rng.chance(0.5) ? shuffled[0]! : undefined;
-      return { targets: slow ? [slow] : [...nodes].sort(), details: { delayMs, jitterMs, scope: slow ? 'one-node' : 'all-links' } };
+      return {
+        targets: slow ? [slow] : [...nodes].sort(),
+        details: { delayMs, jitterMs, scope: slow ? 'one-node' : 'all-links' },
+      };
     }
   }
 }
@@ -175,7 +185,9 @@ export class Nemesis {
       await this.sleepUntil(startAt);
       if (this.stopped) break;
       const start = clock();
-      log(`fault #${fault.id} ${fault.kind} ${fault.targets.join(',')} ${JSON.stringify(fault.details)} for ${fault.durationMs} ms`);
+      log(
+        `fault #${fault.id} ${fault.kind} ${fault.targets.join(',')} ${JSON.stringify(fault.details)} for ${fault.durationMs} ms`,
+      );
       let error: string | undefined;
       try {
         await applyFault(cluster, fault);
@@ -253,7 +265,8 @@ async function applyFault(cluster: ChaosCluster, fault: PlannedFault): Promise<v
       for (const from of ids) {
         for (const to of ids) {
           if (from === to) continue;
-          if (d.scope === 'all-links' || fault.targets.includes(from) || fault.targets.includes(to)) pairs.push([from, to]);
+          if (d.scope === 'all-links' || fault.targets.includes(from) || fault.targets.includes(to))
+            pairs.push([from, to]);
         }
       }
       await network.delay(pairs, d.delayMs as number, d.jitterMs as number);

@@ -19,25 +19,31 @@ async function freePort(): Promise<number> {
  * process and waits for it to end on its own.
  */
 describe('chaos link proxy, at exit', () => {
-  it('lets the process exit after resetting a connection whose end is still going out', async () => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', FIXTURE, String(await freePort())], {
-      cwd: path.resolve(__dirname, '../../..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      exited,
-      new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), EXIT_WITHIN_MS))),
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'still running') {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    expect({ outcome, output: output.trim() }).toEqual({ outcome: 0, output: 'done' });
-  }, EXIT_WITHIN_MS + 10_000);
+  it(
+    'lets the process exit after resetting a connection whose end is still going out',
+    async () => {
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', FIXTURE, String(await freePort())], {
+        cwd: path.resolve(__dirname, '../../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | string>((resolve) =>
+        child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        exited,
+        new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), EXIT_WITHIN_MS))),
+      ]);
+      clearTimeout(timer);
+      if (outcome === 'still running') {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      expect({ outcome, output: output.trim() }).toEqual({ outcome: 0, output: 'done' });
+    },
+    EXIT_WITHIN_MS + 10_000,
+  );
 });

@@ -143,8 +143,16 @@ class ProxiedConnection {
     private readonly client: net.Socket,
   ) {
     const network = proxy.network;
-    this.toTarget = new Channel(this, () => this.upstream, () => network.link(proxy.from, proxy.to));
-    this.toSource = new Channel(this, () => this.client, () => network.link(proxy.to, proxy.from));
+    this.toTarget = new Channel(
+      this,
+      () => this.upstream,
+      () => network.link(proxy.from, proxy.to),
+    );
+    this.toSource = new Channel(
+      this,
+      () => this.client,
+      () => network.link(proxy.to, proxy.from),
+    );
     client.setNoDelay(true);
     client.on('error', () => undefined);
     // A sender that gave up (a client timeout closes its socket) does not take

@@ -80,10 +80,26 @@ export interface ChaosResult {
   readonly reasons: readonly string[];
   readonly outDir: string;
   readonly verdict: CheckReport['verdict'] | 'not-checked';
-  readonly operations: { readonly invoked: number; readonly checked: number; readonly ok: number; readonly fail: number; readonly info: number };
-  readonly faults: { readonly planned: number; readonly injected: number; readonly byKind: Record<string, number>; readonly errors: number };
+  readonly operations: {
+    readonly invoked: number;
+    readonly checked: number;
+    readonly ok: number;
+    readonly fail: number;
+    readonly info: number;
+  };
+  readonly faults: {
+    readonly planned: number;
+    readonly injected: number;
+    readonly byKind: Record<string, number>;
+    readonly errors: number;
+  };
   readonly agreement: { readonly agree: boolean; readonly disagreements: readonly string[] };
-  readonly outside: { readonly fiveXx: number; readonly timeouts: number; readonly other: number; readonly examples: readonly OutsideError[] };
+  readonly outside: {
+    readonly fiveXx: number;
+    readonly timeouts: number;
+    readonly other: number;
+    readonly examples: readonly OutsideError[];
+  };
   readonly checkMs: number;
   readonly anomalies: readonly string[];
 }
@@ -97,10 +113,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const outDir = path.resolve(options.outDir);
   const logDir = path.join(outDir, 'nodes');
   mkdirSync(logDir, { recursive: true });
-  const mainPath = path.resolve(options.mainPath ?? process.env.CHAOS_NODE_MAIN ?? path.join(__dirname, '../../../dist/main.js'));
+  const mainPath = path.resolve(
+    options.mainPath ?? process.env.CHAOS_NODE_MAIN ?? path.join(__dirname, '../../../dist/main.js'),
+  );
   if (!existsSync(mainPath)) throw new Error(`${mainPath} does not exist: run \`npm run build\` first`);
 
-  const clientTimeoutMs = options.clientTimeoutMs ?? options.requestTimeoutMs + Math.max(500, options.requestTimeoutMs / 2);
+  const clientTimeoutMs =
+    options.clientTimeoutMs ?? options.requestTimeoutMs + Math.max(500, options.requestTimeoutMs / 2);
   const graceMs = options.graceMs ?? 2 * options.requestTimeoutMs;
   const clock = () => performance.timeOrigin + performance.now();
   const startedAt = Date.now();
@@ -154,7 +173,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       logLevel: options.logLevel,
       log,
     });
-    log(`cluster: ${cluster.nodes.map((node) => `${node.id}=:${node.port}`).join(' ')}; databases ${cluster.databaseNames().join(' ')}`);
+    log(
+      `cluster: ${cluster.nodes.map((node) => `${node.id}=:${node.port}`).join(' ')}; databases ${cluster.databaseNames().join(' ')}`,
+    );
     const serving = await cluster.waitUntilServing(ids, START_SERVING_TIMEOUT_MS);
     if (!serving.ok) throw new Error(`nodes ${serving.failing.join(',')} never served a quorum read after start`);
     const voting = await cluster.waitUntilVoting(ids, START_SERVING_TIMEOUT_MS);
@@ -199,13 +220,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const served = await cluster.waitUntilServing(ids, FINAL_SERVING_TIMEOUT_MS);
     const votes = await cluster.waitUntilVoting(ids, FINAL_SERVING_TIMEOUT_MS);
     finalHeal = { start: healStart, end: clock() };
-    if (!served.ok) reasons.push(`after healing, nodes ${served.failing.join(',')} did not serve within ${FINAL_SERVING_TIMEOUT_MS} ms`);
-    if (!votes.ok) reasons.push(`after healing, nodes ${votes.failing.join(',')} did not vote within ${FINAL_SERVING_TIMEOUT_MS} ms`);
+    if (!served.ok)
+      reasons.push(
+        `after healing, nodes ${served.failing.join(',')} did not serve within ${FINAL_SERVING_TIMEOUT_MS} ms`,
+      );
+    if (!votes.ok)
+      reasons.push(
+        `after healing, nodes ${votes.failing.join(',')} did not vote within ${FINAL_SERVING_TIMEOUT_MS} ms`,
+      );
     log(`healed; all serve after ${served.waitedMs} ms`);
 
     // Final reads: every key from every node, recorded as ordinary reads.
     const finals = new Map<string, Map<string, string>>();
-    const context = { nodes: nodePorts, recorder, clock, clientTimeoutMs, localReads: false, trustNotTakenEffect: false, onRequest };
+    const context = {
+      nodes: nodePorts,
+      recorder,
+      clock,
+      clientTimeoutMs,
+      localReads: false,
+      trustNotTakenEffect: false,
+      onRequest,
+    };
     const keys = [...workload.keysUsed];
     for (const key of keys) {
       const byNode = new Map<string, string>();
@@ -213,7 +248,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         for (let attempt = 1; attempt <= FINAL_READ_ATTEMPTS; attempt++) {
           const result = await execute(context, `final`, id, key, { f: 'read' }, { final: true, localRead: false });
           if (result.outcome === 'ok' && result.read) {
-            byNode.set(id, JSON.stringify(result.read.found ? { value: result.read.value, version: result.read.version } : { found: false }));
+            byNode.set(
+              id,
+              JSON.stringify(
+                result.read.found ? { value: result.read.value, version: result.read.version } : { found: false },
+              ),
+            );
             break;
           }
           await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
@@ -261,7 +301,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const verdict = report?.verdict ?? 'not-checked';
   if (report) {
     for (const key of report.keys) {
-      if (key.verdict === 'not-linearizable') anomalies.push(`key ${key.key}: not linearizable (operation #${key.failure?.stuck.operation.id})`);
+      if (key.verdict === 'not-linearizable')
+        anomalies.push(`key ${key.key}: not linearizable (operation #${key.failure?.stuck.operation.id})`);
       if (key.verdict === 'unknown') anomalies.push(`key ${key.key}: unknown (${key.reason})`);
     }
   }
@@ -278,17 +319,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
 
   if (options.negativeControl) {
-    if (verdict === 'linearizable') reasons.push('negative control: the checker found the local reads linearizable: the harness found nothing');
-    else if (verdict !== 'not-linearizable') reasons.push(`negative control: the checker could not decide (${verdict})`);
+    if (verdict === 'linearizable')
+      reasons.push('negative control: the checker found the local reads linearizable: the harness found nothing');
+    else if (verdict !== 'not-linearizable')
+      reasons.push(`negative control: the checker could not decide (${verdict})`);
   } else {
     if (verdict !== 'linearizable') reasons.push(`linearizability: ${verdict}`);
     if (timing.fiveXx > 0) reasons.push(`${timing.fiveXx} 5xx answers outside fault windows (+${graceMs} ms grace)`);
-    if (timing.timeouts > 0) reasons.push(`${timing.timeouts} client timeouts outside fault windows (+${graceMs} ms grace)`);
-    if (timing.other > 0) reasons.push(`${timing.other} other request errors outside fault windows (+${graceMs} ms grace)`);
+    if (timing.timeouts > 0)
+      reasons.push(`${timing.timeouts} client timeouts outside fault windows (+${graceMs} ms grace)`);
+    if (timing.other > 0)
+      reasons.push(`${timing.other} other request errors outside fault windows (+${graceMs} ms grace)`);
   }
   const unexpected = requests.filter((r) => r.status !== undefined && r.outcome === 'info' && r.status < 500);
   if (unexpected.length > 0) {
-    reasons.push(`${unexpected.length} unexpected statuses (${[...new Set(unexpected.map((r) => `${r.f}:${r.status}`))].join(', ')})`);
+    reasons.push(
+      `${unexpected.length} unexpected statuses (${[...new Set(unexpected.map((r) => `${r.f}:${r.status}`))].join(', ')})`,
+    );
   }
   const passed = reasons.length === 0;
 
@@ -312,7 +359,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     checkMs,
     anomalies,
   };
-  await writeReports(outDir, options, result, report, windows, plan, requests, origin, { clientTimeoutMs, graceMs, mainPath });
+  await writeReports(outDir, options, result, report, windows, plan, requests, origin, {
+    clientTimeoutMs,
+    graceMs,
+    mainPath,
+  });
   log(`result: ${passed ? 'PASS' : 'FAIL'} ${reasons.join(' | ')}`);
   await closeStream(harnessLog);
 
@@ -338,7 +389,9 @@ export function errorsOutsideWindows(
     const failed = r.errorCode !== undefined || (r.status !== undefined && r.status >= 500);
     if (!failed) continue;
     if (spans.some((span) => r.invokeTime <= span.end && r.completeTime >= span.start)) continue;
-    const lastHeal = spans.filter((span) => span.healEnd <= r.invokeTime).reduce((latest, span) => Math.max(latest, span.healEnd), -Infinity);
+    const lastHeal = spans
+      .filter((span) => span.healEnd <= r.invokeTime)
+      .reduce((latest, span) => Math.max(latest, span.healEnd), -Infinity);
     result.push({
       id: r.id,
       client: r.client,
@@ -385,7 +438,9 @@ async function writeReports(
   await writeFile(path.join(outDir, 'report.json'), JSON.stringify(json, undefined, 2) + '\n');
 
   const lines: string[] = [];
-  const mode = options.negativeControl ? 'NEGATIVE CONTROL (reads ?consistency=local; must be found NOT linearizable)' : 'normal';
+  const mode = options.negativeControl
+    ? 'NEGATIVE CONTROL (reads ?consistency=local; must be found NOT linearizable)'
+    : 'normal';
   lines.push(`chaos run: ${result.passed ? 'PASS' : 'FAIL'}`);
   for (const reason of result.reasons) lines.push(`  - ${reason}`);
   lines.push(
@@ -400,9 +455,16 @@ async function writeReports(
     '',
     `operations: ${result.operations.invoked} requests (${result.operations.ok} ok, ${result.operations.fail} fail, ${result.operations.info} indeterminate), ` +
       `${result.operations.checked} checked by the checker`,
-    `statuses: ${Object.entries(statusCounts).sort().map(([label, count]) => `${label}:${count}`).join(' ')}`,
+    `statuses: ${Object.entries(statusCounts)
+      .sort()
+      .map(([label, count]) => `${label}:${count}`)
+      .join(' ')}`,
     `faults: ${result.faults.injected} injected of ${result.faults.planned} planned; ` +
-      `${Object.entries(result.faults.byKind).map(([kind, count]) => `${kind}:${count}`).join(' ') || 'none'}` +
+      `${
+        Object.entries(result.faults.byKind)
+          .map(([kind, count]) => `${kind}:${count}`)
+          .join(' ') || 'none'
+      }` +
       (result.faults.errors > 0 ? `; ${result.faults.errors} with errors` : ''),
     `linearizability: ${result.verdict}, checked in ${(result.checkMs / 1000).toFixed(2)} s`,
     `final agreement: ${result.agreement.agree ? 'all nodes agree on every key' : 'DISAGREE'}`,

@@ -193,7 +193,12 @@ export async function execute(
   const request = toRequest(key, op, localRead);
   const id = context.recorder.invoke(`${clientName}@${node}`, key, op);
   const invokeTime = context.clock();
-  const answer = await httpRequest({ port, timeoutMs: context.clientTimeoutMs, ...(context.agent ? { agent: context.agent } : {}), ...request });
+  const answer = await httpRequest({
+    port,
+    timeoutMs: context.clientTimeoutMs,
+    ...(context.agent ? { agent: context.agent } : {}),
+    ...request,
+  });
   const classified = classify(op, answer, context.trustNotTakenEffect);
   if (classified.outcome === 'ok') context.recorder.ok(id, classified.result as never);
   else if (classified.outcome === 'fail') context.recorder.fail(id, classified.result as never);
@@ -213,16 +218,30 @@ export async function execute(
   return { ...classified, unavailable: answer.kind === 'error' || answer.status >= 500 };
 }
 
-function toRequest(key: string, op: KvOperation, localRead: boolean): Pick<HttpRequest, 'method' | 'path' | 'body' | 'headers'> {
+function toRequest(
+  key: string,
+  op: KvOperation,
+  localRead: boolean,
+): Pick<HttpRequest, 'method' | 'path' | 'body' | 'headers'> {
   switch (op.f) {
     case 'read':
       return { method: 'GET' as const, path: keyPath(key, localRead ? '?consistency=local' : '') };
     case 'write':
       return { method: 'PUT' as const, path: keyPath(key), body: { value: op.value } };
     case 'cas':
-      return { method: 'PUT' as const, path: keyPath(key), body: { value: op.value }, headers: { 'if-match': `"${op.expectVersion}"` } };
+      return {
+        method: 'PUT' as const,
+        path: keyPath(key),
+        body: { value: op.value },
+        headers: { 'if-match': `"${op.expectVersion}"` },
+      };
     case 'create':
-      return { method: 'PUT' as const, path: keyPath(key), body: { value: op.value }, headers: { 'if-none-match': '*' } };
+      return {
+        method: 'PUT' as const,
+        path: keyPath(key),
+        body: { value: op.value },
+        headers: { 'if-none-match': '*' },
+      };
     case 'delete':
       return {
         method: 'DELETE' as const,
@@ -249,7 +268,12 @@ function classify(op: KvOperation, answer: HttpOutcome, trustNotTakenEffect: boo
     return { outcome: 'info', error: `${answer.code}: ${answer.message}` };
   }
   const { status } = answer;
-  const body = (answer.body ?? {}) as { value?: unknown; version?: unknown; mayHaveTakenEffect?: unknown; message?: unknown };
+  const body = (answer.body ?? {}) as {
+    value?: unknown;
+    version?: unknown;
+    mayHaveTakenEffect?: unknown;
+    message?: unknown;
+  };
   const version = typeof body.version === 'number' ? body.version : undefined;
   const conditional = op.f === 'cas' || op.f === 'create' || (op.f === 'delete' && op.expectVersion !== undefined);
   if (op.f === 'read') {
@@ -279,7 +303,9 @@ function classify(op: KvOperation, answer: HttpOutcome, trustNotTakenEffect: boo
     return { outcome: 'fail', result: { code: 503 } };
   }
   const detail =
-    status >= 500 && body.mayHaveTakenEffect !== undefined ? ` mayHaveTakenEffect=${JSON.stringify(body.mayHaveTakenEffect)}` : '';
+    status >= 500 && body.mayHaveTakenEffect !== undefined
+      ? ` mayHaveTakenEffect=${JSON.stringify(body.mayHaveTakenEffect)}`
+      : '';
   const message = typeof body.message === 'string' ? `: ${body.message.slice(0, 200)}` : '';
   return { outcome: 'info', error: `${status}${detail}${message}` };
 }

@@ -9,7 +9,12 @@ import { ABSENT, RegisterState } from '../register';
  */
 export function describeAcceptorStoreRules(name: string, makeStore: () => Promise<AcceptorStore>): void {
   const b = (counter: number, nodeId = 'n'): string => encodeBallot({ counter, boot: 0, nodeId });
-  const state = (value: unknown, version = 1, lineage: string[] = []): RegisterState => ({ present: true, value, version, lineage });
+  const state = (value: unknown, version = 1, lineage: string[] = []): RegisterState => ({
+    present: true,
+    value,
+    version,
+    lineage,
+  });
 
   describe(`${name}: acceptor rules`, () => {
     let store: AcceptorStore;
@@ -28,30 +33,40 @@ export function describeAcceptorStoreRules(name: string, makeStore: () => Promis
       await store.prepare([{ key, ballot: b(5) }]);
       expect(await store.prepare([{ key, ballot: b(5) }])).toEqual([{ key, ok: false, seen: b(5) }]);
       expect(await store.prepare([{ key, ballot: b(4) }])).toEqual([{ key, ok: false, seen: b(5) }]);
-      expect(await store.prepare([{ key, ballot: b(5, 'z') }])).toEqual([{ key, ok: true, accepted: '', state: ABSENT }]);
+      expect(await store.prepare([{ key, ballot: b(5, 'z') }])).toEqual([
+        { key, ok: true, accepted: '', state: ABSENT },
+      ]);
     });
 
     it('prepare refuses a ballot not above the accepted one, and reports the accepted state above it', async () => {
       await store.accept([{ key, ballot: b(7), state: state('x') }]);
       expect(await store.prepare([{ key, ballot: b(7) }])).toEqual([{ key, ok: false, seen: b(7) }]);
-      expect(await store.prepare([{ key, ballot: b(8) }])).toEqual([{ key, ok: true, accepted: b(7), state: state('x') }]);
+      expect(await store.prepare([{ key, ballot: b(8) }])).toEqual([
+        { key, ok: true, accepted: b(7), state: state('x') },
+      ]);
     });
 
     it('accept stores at the promised ballot and peek shows it', async () => {
       await store.prepare([{ key, ballot: b(3) }]);
-      expect(await store.accept([{ key, ballot: b(3), state: state({ deep: [1, 'two', null] }, 4) }])).toEqual([{ key, ok: true }]);
+      expect(await store.accept([{ key, ballot: b(3), state: state({ deep: [1, 'two', null] }, 4) }])).toEqual([
+        { key, ok: true },
+      ]);
       expect(await store.peek([key])).toEqual([{ key, accepted: b(3), state: state({ deep: [1, 'two', null] }, 4) }]);
     });
 
     it('accept refuses a ballot below the promise and changes nothing', async () => {
       await store.prepare([{ key, ballot: b(6) }]);
-      expect(await store.accept([{ key, ballot: b(5), state: state('late') }])).toEqual([{ key, ok: false, seen: b(6) }]);
+      expect(await store.accept([{ key, ballot: b(5), state: state('late') }])).toEqual([
+        { key, ok: false, seen: b(6) },
+      ]);
       expect(await store.peek([key])).toEqual([{ key, accepted: '', state: ABSENT }]);
     });
 
     it('accept refuses a lower ballot than the accepted one, and acknowledges a duplicate without change', async () => {
       await store.accept([{ key, ballot: b(4), state: state('first') }]);
-      expect(await store.accept([{ key, ballot: b(3), state: state('older') }])).toEqual([{ key, ok: false, seen: b(4) }]);
+      expect(await store.accept([{ key, ballot: b(3), state: state('older') }])).toEqual([
+        { key, ok: false, seen: b(4) },
+      ]);
       expect(await store.accept([{ key, ballot: b(4), state: state('first') }])).toEqual([{ key, ok: true }]);
       expect(await store.peek([key])).toEqual([{ key, accepted: b(4), state: state('first') }]);
     });
@@ -81,7 +96,9 @@ export function describeAcceptorStoreRules(name: string, makeStore: () => Promis
       const lineage = [b(7), b(5, 'z'), b(2), ''];
       await store.accept([{ key, ballot: b(7), state: state('x', 3, lineage), next: b(8) }]);
       expect(await store.peek([key])).toEqual([{ key, accepted: b(7), state: state('x', 3, lineage) }]);
-      expect(await store.prepare([{ key, ballot: b(9) }])).toEqual([{ key, ok: true, accepted: b(7), state: state('x', 3, lineage) }]);
+      expect(await store.prepare([{ key, ballot: b(9) }])).toEqual([
+        { key, ok: true, accepted: b(7), state: state('x', 3, lineage) },
+      ]);
       // A later accept replaces it whole, a shorter one included (an identity round keeps the
       // lineage it found; a new version's is cut to the limit).
       await store.accept([{ key, ballot: b(9), state: state('y', 4, [b(9)]) }]);
@@ -101,17 +118,28 @@ export function describeAcceptorStoreRules(name: string, makeStore: () => Promis
         { key: c, ballot: b(2) },
         { key: a, ballot: b(2) },
       ]);
-      expect(prepared.map((r) => [r.key, r.ok])).toEqual([[c, true], [a, false]]);
+      expect(prepared.map((r) => [r.key, r.ok])).toEqual([
+        [c, true],
+        [a, false],
+      ]);
       const accepted = await store.accept([
         { key: a, ballot: b(2), state: state(1) },
         { key: c, ballot: b(2), state: state(2) },
       ]);
-      expect(accepted).toEqual([{ key: a, ok: false, seen: b(9) }, { key: c, ok: true }]);
+      expect(accepted).toEqual([
+        { key: a, ok: false, seen: b(9) },
+        { key: c, ok: true },
+      ]);
       expect((await store.peek([c, a, `${key}-none`])).map((r) => r.state)).toEqual([state(2), ABSENT, ABSENT]);
     });
 
     it('refuses a batch that names a key twice', async () => {
-      await expect(store.prepare([{ key, ballot: b(1) }, { key, ballot: b(2) }])).rejects.toThrow();
+      await expect(
+        store.prepare([
+          { key, ballot: b(1) },
+          { key, ballot: b(2) },
+        ]),
+      ).rejects.toThrow();
     });
 
     it('answers empty batches with nothing', async () => {

@@ -94,9 +94,23 @@ export class InMemoryNetwork {
     return {
       nodeId: to,
       prepare: (requests: readonly PrepareRequest[], timeoutMs: number): Promise<PrepareReply[]> =>
-        this.call(from, to, 'prepare', requests.map((r) => r.key), timeoutMs, (store) => store.prepare(clone(requests))),
+        this.call(
+          from,
+          to,
+          'prepare',
+          requests.map((r) => r.key),
+          timeoutMs,
+          (store) => store.prepare(clone(requests)),
+        ),
       accept: (requests: readonly AcceptRequest[], timeoutMs: number): Promise<AcceptReply[]> =>
-        this.call(from, to, 'accept', requests.map((r) => r.key), timeoutMs, (store) => store.accept(clone(requests))),
+        this.call(
+          from,
+          to,
+          'accept',
+          requests.map((r) => r.key),
+          timeoutMs,
+          (store) => store.accept(clone(requests)),
+        ),
       peek: (keys: readonly string[], timeoutMs: number): Promise<PeekReply[]> =>
         this.call(from, to, 'peek', keys, timeoutMs, (store) => store.peek(clone(keys))),
     };
@@ -113,7 +127,9 @@ export class InMemoryNetwork {
   /** Nodes in different groups cannot reach each other until heal(). */
   partition(...groups: readonly (readonly string[])[]): void {
     groups.forEach((group, i) =>
-      groups.slice(i + 1).forEach((other) => group.forEach((a) => other.forEach((b) => this.cutLinks.add(linkId(a, b))))),
+      groups
+        .slice(i + 1)
+        .forEach((other) => group.forEach((a) => other.forEach((b) => this.cutLinks.add(linkId(a, b))))),
     );
   }
 
@@ -150,7 +166,8 @@ export class InMemoryNetwork {
   ): Promise<T> {
     this.sent.push({ from, to, kind, keys: [...keys] });
     const what = `${kind} ${from}->${to}`;
-    if (this.down.has(to)) return this.afterDelay(0, () => Promise.reject(new NetworkError(`${what}: connection refused`)));
+    if (this.down.has(to))
+      return this.afterDelay(0, () => Promise.reject(new NetworkError(`${what}: connection refused`)));
 
     const local = from === to;
     const faults = local ? NO_FAULTS : this.faults;

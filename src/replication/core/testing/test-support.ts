@@ -57,14 +57,21 @@ export function makeNetwork(acceptorCount: number, seed = 1, faults: Partial<Net
   return network;
 }
 
-export type TestProposerOverrides = Partial<ProposerOptions> & { boot?: number; wrap?: (client: AcceptorClient) => AcceptorClient };
+export type TestProposerOverrides = Partial<ProposerOptions> & {
+  boot?: number;
+  wrap?: (client: AcceptorClient) => AcceptorClient;
+};
 
 export function makeProposer(network: InMemoryNetwork, from: string, overrides: TestProposerOverrides = {}): Proposer {
   return new Proposer(testProposerOptions(network, from, overrides));
 }
 
 /** What makeProposer builds a proposer from: for tests that build a Proposer subclass instead. */
-export function testProposerOptions(network: InMemoryNetwork, from: string, overrides: TestProposerOverrides = {}): ProposerOptions {
+export function testProposerOptions(
+  network: InMemoryNetwork,
+  from: string,
+  overrides: TestProposerOverrides = {},
+): ProposerOptions {
   const { boot = 0, wrap = (client: AcceptorClient) => client, ...options } = overrides;
   return {
     clock: new BallotClock(from, boot),
