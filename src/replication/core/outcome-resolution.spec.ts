@@ -487,15 +487,13 @@ describe('outcome resolution', () => {
       // Replicas disagree (an older write at n2, a newer one that reached n1 only), so the read needs a round.
       await run(network.store('n2').accept([{ key: KEY, ballot: rivalBallot(40), state: counterState(7, 1) }]));
       await run(
-        network
-          .store('n1')
-          .accept([
-            {
-              key: KEY,
-              ballot: rivalBallot(50),
-              state: { present: true, value: 'v', version: 2, lineage: [rivalBallot(50)] },
-            },
-          ]),
+        network.store('n1').accept([
+          {
+            key: KEY,
+            ballot: rivalBallot(50),
+            state: { present: true, value: 'v', version: 2, lineage: [rivalBallot(50)] },
+          },
+        ]),
       );
       const reader = makeProposer(network, 'n2', {
         wrap: hookAccepts(async ({ nodeId, request, round }) => {
