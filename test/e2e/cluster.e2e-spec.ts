@@ -1,7 +1,7 @@
 import { PeerChannel } from '../../src/peer-transport/peer-channel';
 import { queryDatabase } from '../support/database';
 import { expectErrorBody, http, kvPath } from '../support/http';
-import { TEST_CLUSTER_SECRET, TestCluster } from '../support/cluster';
+import { TEST_CLUSTER_SECRET, TestCluster, printClusterLogsOnFailure } from '../support/cluster';
 
 const REQUEST_TIMEOUT_MS = 1500;
 
@@ -20,10 +20,7 @@ describe('three-node cluster', () => {
   afterAll(async () => {
     await cluster?.stop();
   });
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) console.log(cluster.logs());
-  });
+  printClusterLogsOnFailure(() => cluster);
 
   it('a write on one node is read on every other', async () => {
     expect((await put('n1', 'shared', { from: 'n1' })).status).toBe(201);

@@ -1,7 +1,7 @@
 import { PeerChannel } from '../../src/peer-transport/peer-channel';
 import { queryDatabase } from '../support/database';
 import { http, kvPath } from '../support/http';
-import { TEST_CLUSTER_SECRET, TestCluster } from '../support/cluster';
+import { TEST_CLUSTER_SECRET, TestCluster, printClusterLogsOnFailure } from '../support/cluster';
 
 /**
  * Values on the forwarded path (a write runs on its key's preferred proposer,
@@ -25,10 +25,7 @@ describe('forwarded operations (three-node cluster)', () => {
   afterAll(async () => {
     await cluster?.stop();
   });
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) console.log(cluster.logs());
-  });
+  printClusterLogsOnFailure(() => cluster);
 
   it('keep "__proto__", "constructor" and "prototype" keys in values written through every node', async () => {
     // Each key written through each node: whichever node prefers it, the other two forward.

@@ -2,7 +2,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { KeyRouter } from '../../src/replication/routing/key-router';
 import type { PeerHealthMonitor, PeerStatus } from '../../src/replication/routing/peer-health.monitor';
 import { expectErrorBody, http, kvPath } from '../support/http';
-import { TEST_CLUSTER_SECRET, TestCluster } from '../support/cluster';
+import { TEST_CLUSTER_SECRET, TestCluster, printClusterLogsOnFailure } from '../support/cluster';
 
 /**
  * What README.md ("Guarantees") promises about `?consistency=local`, held to
@@ -25,10 +25,7 @@ describe("?consistency=local reads this node's acceptor, chosen or not", () => {
   afterAll(async () => {
     await cluster?.stop();
   });
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) console.log(cluster.logs());
-  });
+  printClusterLogsOnFailure(() => cluster);
 
   it('shows a write that answered 503 (mayHaveTakenEffect: true), which a linearizable read does not', async () => {
     // A key n1 proposes for while all are up: its successful write leaves n1 holding the next

@@ -78,3 +78,14 @@ export class TestCluster {
     return this.cluster.logs();
   }
 }
+
+/**
+ * After each test of the suite that failed an assertion, prints the cluster's node logs: what the nodes
+ * said is most of what there is to know about a failed cluster test.
+ */
+export function printClusterLogsOnFailure(cluster: () => TestCluster | undefined): void {
+  afterEach(() => {
+    const state = expect.getState();
+    if (state.assertionCalls !== state.numPassingAsserts) console.log(cluster()?.logs());
+  });
+}
