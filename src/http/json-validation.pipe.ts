@@ -21,6 +21,8 @@ export class JsonValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // A body nothing validates (the peer routes take `unknown`: large batches) is not walked at all.
+    if (!this.toValidate({ ...metadata, metatype: this.expectedType ?? metadata.metatype })) return value;
     if (!hasReservedKey(value)) return super.transform(value, metadata);
     try {
       await super.transform(copyWithReservedKeysRenamed(value), metadata);

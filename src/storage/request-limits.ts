@@ -6,6 +6,7 @@ import {
   Injectable,
   PayloadTooLargeException,
 } from '@nestjs/common';
+import { isWellFormedText } from '../common/well-formed-text';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -30,6 +31,7 @@ export class RequestLimits {
     }
     // PostgreSQL text cannot hold NUL, and no client means one.
     if (key.includes('\u0000')) throw new BadRequestException('key must not contain U+0000');
+    if (!isWellFormedText(key)) throw new BadRequestException('key must be valid Unicode (it holds a lone surrogate)');
   }
 
   checkValue(value: unknown, label = 'value'): void {

@@ -246,6 +246,14 @@ describe('kv API (single node)', () => {
         ]),
         413,
       );
+      // "\ud800" and "\udc00" are different keys in JSON but both reach PostgreSQL as U+FFFD: one row.
+      expectErrorBody(
+        await batch([
+          { key: 'lone-\ud800', value: 1 },
+          { key: 'lone-\udc00', value: 2 },
+        ]),
+        400,
+      );
       expectErrorBody(await batch([]), 400);
       expectErrorBody(await batch('not a list'), 400);
       expectErrorBody(await batch([{ key: 'batch-x', value: 'x'.repeat(3000) }]), 413);

@@ -37,6 +37,7 @@ describe('peer message parsing', () => {
     ['a zero ballot', () => parsePrepareBody({ requests: [{ key: 'a', ballot: '' }] })],
     ['a made-up ballot', () => parsePrepareBody({ requests: [{ key: 'a', ballot: 'high' }] })],
     ['an empty key', () => parsePrepareBody({ requests: [{ key: '', ballot: b(1) }] })],
+    ['a key with a lone surrogate', () => parsePrepareBody({ requests: [{ key: 'a\ud800', ballot: b(1) }] })],
     [
       'a key twice',
       () =>

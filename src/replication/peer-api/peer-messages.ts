@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { isBallot } from '../core/ballot';
 import { AcceptRequest, PrepareRequest } from '../core/messages';
+import { isWellFormedText } from '../../common/well-formed-text';
 import { LINEAGE_LIMIT, RegisterState } from '../core/register';
 
 /**
@@ -65,8 +66,14 @@ function objectAt(item: unknown, at: string): Record<string, unknown> {
 }
 
 function requireKey(key: unknown, at: string): void {
-  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000') || Buffer.byteLength(key) > 1024) {
-    invalid(`${at} must be a key of 1-1024 bytes`);
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    key.includes('\u0000') ||
+    !isWellFormedText(key) ||
+    Buffer.byteLength(key) > 1024
+  ) {
+    invalid(`${at} must be a key of 1-1024 bytes of valid Unicode`);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   Controller,
   HttpCode,
   HttpStatus,
+  Logger,
   OnModuleInit,
   Post,
   UseGuards,
@@ -13,7 +14,7 @@ import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
 import { PeerChannels } from '../../peer-transport/peer-channels';
 import { KvExecutor } from '../kv-executor';
 import { ForwardableOperation, parseForwardedOperation } from '../kv-operation';
-import { encodeError, FORWARDED_OPS_METHOD, WireResult } from './kv-ops';
+import { EncodedError, encodeError, FORWARDED_OPS_METHOD, WireResult } from './kv-ops';
 
 /**
  * Runs operations that another node routed here because this node is their
@@ -24,6 +25,8 @@ import { encodeError, FORWARDED_OPS_METHOD, WireResult } from './kv-ops';
 @Controller(`${PEER_API_PREFIX}/kv`)
 @UseGuards(ClusterSecretGuard)
 export class ForwardedOpsController implements OnModuleInit {
+  private readonly logger = new Logger(ForwardedOpsController.name);
+
   constructor(
     private readonly executor: KvExecutor,
     private readonly channels: PeerChannels,
@@ -43,10 +46,24 @@ export class ForwardedOpsController implements OnModuleInit {
     return {
       results: settled.map((outcome): WireResult => {
         if (outcome.status === 'fulfilled') return { ok: true, ...outcome.value };
-        const error = encodeError(outcome.reason);
-        if (!error) throw outcome.reason;
-        return { ok: false, error };
+        return { ok: false, error: encodeError(outcome.reason) ?? this.unexpected(outcome.reason) };
       }),
+    };
+  }
+
+  /**
+   * A failure that is not a domain error (a bug, a database that went away)
+   * belongs to its own operation: failing the whole request would turn the
+   * definite results of the others into unknown outcomes at the sender. Its
+   * own outcome is unknown: a write may have been stored before it failed.
+   */
+  private unexpected(reason: unknown): EncodedError {
+    this.logger.error(
+      `forwarded operation failed: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
+    return {
+      code: 'OUTCOME_UNKNOWN',
+      message: "the operation failed on the key's preferred node; it may have taken effect",
     };
   }
 }
