@@ -19,14 +19,49 @@ async function bootstrap(): Promise<void> {
   Logger.overrideLogger(nestLogLevels(config.logLevel));
   const logger = new Logger('kv-store');
 
+  // Installed before anything is started: without them, a SIGTERM or Ctrl-C
+  // while the embedded server starts (seconds on a first run) would end the node
+  // at once and leave that server running, an orphan. During startup the signal
+  // is only noted, and acted on when the step under way has finished, so that
+  // what it started is stopped too. A second signal takes the default action.
+  let requested: NodeJS.Signals | undefined;
+  let listening = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (requested) return;
+    requested = signal;
+    // Once listening, stop (defined below) exists.
+    if (listening) void stop(signal);
+    else logger.log(`${signal} during startup: stopping once the step under way has finished`);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, onSignal);
+
   const database = config.databaseUrl
     ? { url: config.databaseUrl, stop: async () => undefined }
     : await startEmbeddedPostgres(config.dataDir, logger);
   if (config.databaseUrl) logger.log('using the PostgreSQL server at DATABASE_URL');
 
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    logger.log(`${signal}: finishing in-flight requests, then stopping`);
+    const forceExit = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+    forceExit.unref();
+    try {
+      // The implementation hands the signal to lifecycle hooks (Terminus keeps
+      // readiness at 503 for a drain period only on SIGTERM); the public type omits it.
+      // An app that never listened has nothing to drain.
+      await (app as unknown as { close(signal?: string): Promise<void> } | undefined)?.close(
+        listening ? signal : undefined,
+      );
+      await database.stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  if (requested) return stop(requested);
+
   try {
     app = await createApp(config, database.url);
+    if (requested) return stop(requested);
     await app.listen(config.port, config.host);
   } catch (error) {
     // Leave no embedded server (and no claim on its data directory) behind;
@@ -35,25 +70,9 @@ async function bootstrap(): Promise<void> {
     await database.stop();
     throw error;
   }
+  listening = true;
   logger.log(`node ${config.nodeId} listening on http://${config.host}:${config.port}/kv-store/v1`);
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal}: finishing in-flight requests, then stopping`);
-    const forceExit = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
-    forceExit.unref();
-    try {
-      // The implementation hands the signal to lifecycle hooks (Terminus keeps
-      // readiness at 503 for a drain period only on SIGTERM); the public type omits it.
-      await (app as unknown as { close(signal?: string): Promise<void> }).close(signal);
-      await database.stop();
-    } finally {
-      process.exit(0);
-    }
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void stop(s));
+  if (requested) return stop(requested);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { liveOwnerOf, postmasterPid } from '../../src/database/embedded-postgres';
+import { findPostmaster, liveOwnerOf, signalProcess, stopPostmaster } from '../../src/database/embedded-postgres';
 import { isLive, isReady, isVoting } from './health-probe';
 
 /** The node's entry point: run `npm run build` first. */
@@ -167,8 +167,8 @@ export class NodeProcess {
   async kill(options: { alsoEmbeddedPostgres?: boolean } = {}): Promise<ExitStatus> {
     this.signal('SIGKILL');
     if (options.alsoEmbeddedPostgres && this.spec.env.DATA_DIR) {
-      const pid = postmasterPid(path.join(this.spec.env.DATA_DIR, 'pg'));
-      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      const server = findPostmaster(path.join(this.spec.env.DATA_DIR, 'pg'));
+      if (server) signalProcess(server, 'SIGKILL');
     }
     return this.exited;
   }
@@ -201,13 +201,8 @@ export class NodeProcess {
     if (!dataDir) return;
     // A later start on the same directory owns that server now.
     if (this.isRunning() || (await liveOwnerOf(dataDir)) !== undefined) return;
-    const clusterDir = path.join(dataDir, 'pg');
-    const pid = postmasterPid(clusterDir);
-    if (pid === undefined) return;
-    process.kill(pid, 'SIGINT');
-    const deadline = Date.now() + STOP_TIMEOUT_MS;
-    while (postmasterPid(clusterDir) !== undefined && Date.now() < deadline) await sleep(POLL_MS);
-    if (postmasterPid(clusterDir) !== undefined) process.kill(pid, 'SIGKILL');
+    const server = findPostmaster(path.join(dataDir, 'pg'));
+    if (server) await stopPostmaster(server, STOP_TIMEOUT_MS);
   }
 
   private async waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -1,6 +1,14 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promises as fs, constants as fsConstants, readFileSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  promises as fs,
+  constants as fsConstants,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,9 +105,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   }
 }
 
-interface Owner {
+/** A process, told apart from a later one that reuses its pid by its start time. */
+interface ProcessIdentity {
   readonly pid: number;
-  /** When the process started (Linux clock ticks since boot): tells a reused pid from the owner. */
+  /** When the process started (Linux clock ticks since boot); undefined where there is no /proc. */
   readonly startedAt?: string;
 }
 
@@ -108,66 +117,139 @@ interface Owner {
  * An owner that still runs (the same pid AND the same start time) means another
  * node uses the directory: refuse, touching nothing. A recorded owner that is
  * gone was killed; its PostgreSQL, if still running, is an orphan to stop.
+ *
+ * Exported for its tests.
  */
-async function claimDataDirectory(dataDir: string): Promise<{ release(): Promise<void> }> {
+export async function claimDataDirectory(dataDir: string): Promise<{ release(): Promise<void> }> {
   const ownerFile = path.join(dataDir, OWNER_FILE);
-  const me: Owner = { pid: process.pid, startedAt: processStartTime(process.pid) };
-  const draft = `${ownerFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await fs.writeFile(draft, `${JSON.stringify(me)}\n`);
-  try {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        // link() creates the name only if it does not exist, with the content already in place.
-        await fs.link(draft, ownerFile);
-        return {
-          release: async () => {
-            const current = await readOwner(ownerFile);
-            if (current?.pid === me.pid && current.startedAt === me.startedAt) await fs.rm(ownerFile, { force: true });
-          },
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const owner = await readOwner(ownerFile);
-      if (owner && isRunning(owner)) throw new DataDirectoryInUseError(dataDir, owner.pid);
-      await fs.rm(ownerFile, { force: true });
+  const me: ProcessIdentity = { pid: process.pid, startedAt: processStartTime(process.pid) };
+  const mine = `${JSON.stringify(me)}\n`;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (await createExclusively(ownerFile, mine)) {
+      return {
+        release: async () => {
+          // Safe to remove after reading: only a process that finds us dead removes our file.
+          if ((await readText(ownerFile)) === mine) await fs.rm(ownerFile, { force: true });
+        },
+      };
     }
-    throw new Error(`could not claim data directory ${dataDir}: its ${OWNER_FILE} keeps changing`);
+    const content = await readText(ownerFile);
+    if (content === undefined) continue; // released meanwhile
+    const owner = parseIdentity(content);
+    if (owner && isRunning(owner)) throw new DataDirectoryInUseError(dataDir, owner.pid);
+    await removeStale(ownerFile, content, mine);
+  }
+  throw new Error(`could not claim data directory ${dataDir}: its ${OWNER_FILE} keeps changing`);
+}
+
+/**
+ * Creates `file` with `content` if no file of that name exists; false if one does.
+ * link() creates the name only if it is free, with the content already in place,
+ * so a reader never sees the file half written.
+ */
+async function createExclusively(file: string, content: string): Promise<boolean> {
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fs.writeFile(draft, content, { flag: 'wx' });
+  try {
+    await fs.link(draft, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
   } finally {
     await fs.rm(draft, { force: true });
   }
 }
 
+/**
+ * Removes `file` if it still holds `stale`, the record of an owner found dead.
+ *
+ * Reading a dead owner and then removing the file is check-then-act: two starts
+ * that both read the same dead owner would both remove it, and the later removal
+ * would take the lock the earlier start had just created in its place, so both
+ * would own the directory. Hence the removal is done only under a guard, a file
+ * named after the stale content and created with createExclusively, so one
+ * process at a time; under it, the file is read again and removed only if it
+ * still holds the stale content. Nothing else can put that content back or
+ * change it meanwhile: its owner is dead, and removing it needs this guard. A
+ * start that read the dead owner late finds the new owner's lock instead and
+ * leaves it alone. (Renaming the stale file away and checking what was moved
+ * is not enough: a fresh lock moved by mistake is missing until it is put
+ * back, and a third start could claim the directory in that gap.)
+ *
+ * A guard whose holder died before removing it is itself a stale record and is
+ * removed the same way, under a guard of its own.
+ */
+async function removeStale(file: string, stale: string, mine: string, depth = 0): Promise<void> {
+  if (depth > 3) throw new Error(`could not remove the stale ${file}: its takeover keeps failing`);
+  const guard = `${file}.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
+  if (await createExclusively(guard, mine)) {
+    try {
+      if ((await readText(file)) === stale) await fs.rm(file, { force: true });
+    } finally {
+      await fs.rm(guard, { force: true });
+    }
+    return;
+  }
+  const held = await readText(guard);
+  if (held === undefined) return; // released meanwhile: the caller looks again
+  const holder = parseIdentity(held);
+  if (holder && isRunning(holder)) {
+    await new Promise((resolve) => setTimeout(resolve, 50)); // another start is taking over: give it time
+    return;
+  }
+  await removeStale(guard, held, mine, depth + 1);
+}
+
 /** The pid of the live process that owns the data directory, if one does. */
 export async function liveOwnerOf(dataDir: string): Promise<number | undefined> {
-  const owner = await readOwner(path.join(dataDir, OWNER_FILE));
+  const content = await readText(path.join(dataDir, OWNER_FILE)).catch(() => undefined);
+  const owner = content === undefined ? undefined : parseIdentity(content);
   return owner && isRunning(owner) ? owner.pid : undefined;
 }
 
-async function readOwner(ownerFile: string): Promise<Owner | undefined> {
+async function readText(file: string): Promise<string | undefined> {
   try {
-    const owner = JSON.parse(await fs.readFile(ownerFile, 'utf8')) as Partial<Owner>;
-    return Number.isInteger(owner.pid) ? { pid: owner.pid!, startedAt: owner.startedAt } : undefined;
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function parseIdentity(content: string): ProcessIdentity | undefined {
+  try {
+    const parsed = JSON.parse(content) as Partial<ProcessIdentity>;
+    return Number.isInteger(parsed.pid) ? { pid: parsed.pid!, startedAt: parsed.startedAt } : undefined;
   } catch {
     return undefined;
   }
 }
 
-function isRunning(owner: Owner): boolean {
-  if (!isAlive(owner.pid)) return false;
-  const startedAt = processStartTime(owner.pid);
-  return owner.startedAt === undefined || startedAt === undefined || startedAt === owner.startedAt;
+/** Whether the process still runs: the same pid, and (where /proc tells) the same start time. */
+function isRunning(target: ProcessIdentity): boolean {
+  if (!isAlive(target.pid)) return false;
+  const startedAt = processStartTime(target.pid);
+  return target.startedAt === undefined || startedAt === undefined || startedAt === target.startedAt;
 }
 
-/** Field 22 of /proc/<pid>/stat; undefined where there is no /proc. */
-function processStartTime(pid: number): string | undefined {
+/**
+ * Fields 3 (state) onwards of /proc/<pid>/stat, so field n is at index n - 3;
+ * undefined where there is no /proc or no such process.
+ */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Field 22 of /proc/<pid>/stat. */
+function processStartTime(pid: number): string | undefined {
+  return procStat(pid)?.[19];
 }
 
 interface PostgresBinaries {
@@ -383,41 +465,170 @@ function startPostmaster(
  * checked), so it is an orphan: stop it so this start owns the cluster.
  */
 async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promise<void> {
-  const pid = postmasterPid(clusterDir);
-  if (pid === undefined) return;
-
-  logger.warn(`stopping PostgreSQL (pid ${pid}) left running by a previous run in ${clusterDir}: its node is gone`);
-  process.kill(pid, 'SIGINT'); // fast shutdown: rolls back open transactions, keeps committed data
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) {
-      process.kill(pid, 'SIGKILL');
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const server = findPostmaster(clusterDir);
+  if (server) {
+    logger.warn(
+      `stopping PostgreSQL (pid ${server.pid}) left running by a previous run in ${clusterDir}: its node is gone`,
+    );
+    await stopPostmaster(server);
   }
-  while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+  await removeStalePidFile(clusterDir, logger);
+}
+
+/**
+ * PostgreSQL refuses to start while the pid in postmaster.pid is alive (and runs
+ * as the server's user), whatever that process now is: a stale file whose pid was
+ * reused by an unrelated process would keep the server from starting for as long
+ * as that process runs. Remove
+ * such a file, but only when its pid is alive and no postgres process at all
+ * (postmaster or backend) works in clusterDir: that search stands in for the
+ * check PostgreSQL itself makes against backends of a killed server still
+ * attached to its shared memory, which the removed file would have keyed. A
+ * dead pid is left to PostgreSQL, which handles it, that check included.
+ */
+async function removeStalePidFile(clusterDir: string, logger: Logger): Promise<void> {
+  const pidFile = readPidFile(clusterDir);
+  if (!pidFile || !isAlive(pidFile.pid)) return;
+  const serving = postgresProcessesIn(clusterDir);
+  if (serving === undefined || serving.length > 0) return;
+  logger.log(
+    `removing the stale ${path.join(clusterDir, 'postmaster.pid')}: its pid ${pidFile.pid} is now another process, and no PostgreSQL runs on ${clusterDir}`,
+  );
+  await fs.rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
+}
+
+/** The PostgreSQL server running on `clusterDir`, if one does. */
+export function findPostmaster(clusterDir: string): ProcessIdentity | undefined {
+  const pid = readPidFile(clusterDir)?.pid;
+  if (pid === undefined || !isPostmasterOf(pid, clusterDir)) return undefined;
+  return { pid, startedAt: processStartTime(pid) };
 }
 
 /** The pid of the PostgreSQL server running on `clusterDir`, if one does. */
 export function postmasterPid(clusterDir: string): number | undefined {
-  let pid: number;
+  return findPostmaster(clusterDir)?.pid;
+}
+
+/**
+ * Stops a server found by findPostmaster: SIGINT (fast shutdown: rolls back open
+ * transactions, keeps committed data), SIGKILL if it still runs after
+ * `timeoutMs`, and waits until it has exited. The one place that stops a
+ * server not started by this process (the node's start, the launcher).
+ */
+export async function stopPostmaster(server: ProcessIdentity, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
+  signalProcess(server, 'SIGINT');
+  const deadline = Date.now() + timeoutMs;
+  let killed = false;
+  while (isRunning(server)) {
+    if (!killed && Date.now() > deadline) {
+      signalProcess(server, 'SIGKILL');
+      killed = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Sends `signal` to the process if it still is the one identified (it may have
+ * exited, and its pid been reused, since): false if it is gone. Between the
+ * check and the signal the pid cannot realistically be reused (that takes a
+ * full turn of the pid space), and a process that exits in that instant is no
+ * error.
+ */
+export function signalProcess(target: ProcessIdentity, signal: NodeJS.Signals): boolean {
+  if (!isRunning(target)) return false;
   try {
-    pid = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(target.pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+function readPidFile(clusterDir: string): { pid: number; dataDir: string } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
   } catch {
     return undefined;
   }
-  // The pid file outlives a killed server: make sure the pid is still a postgres.
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) && isPostgres(pid) ? pid : undefined;
+  const pid = Number(lines[0]);
+  return Number.isInteger(pid) && pid > 0 ? { pid, dataDir: lines[1] ?? '' } : undefined;
 }
 
+/**
+ * Whether `pid` is the postmaster of `clusterDir`. The pid in postmaster.pid
+ * outlives a killed server and may since belong to any process, another node's
+ * PostgreSQL included, which must not be signalled. PostgreSQL works in its data
+ * directory (it chdirs there), and its backends work there too but are children
+ * of the postmaster. Where the working directory cannot be read (EACCES: the
+ * server runs as another user, and this process may not inspect it), what is
+ * left is postmaster.pid's own word: a postgres, and the data directory on the
+ * file's second line is clusterDir.
+ */
+function isPostmasterOf(pid: number, clusterDir: string): boolean {
+  if (!isAlive(pid) || !isPostgres(pid)) return false;
+  const cwd = workingDirectory(pid);
+  if (cwd === UNREADABLE) {
+    const pidFile = readPidFile(clusterDir);
+    return pidFile?.pid === pid && samePath(pidFile.dataDir, clusterDir);
+  }
+  if (cwd === undefined || !samePath(cwd, clusterDir)) return false;
+  const parent = Number(procStat(pid)?.[1]);
+  return !(parent > 0 && isPostgres(parent) && workingDirectory(parent) === cwd);
+}
+
+/** The pids of the postgres processes working in `clusterDir`; undefined if that cannot be told. */
+function postgresProcessesIn(clusterDir: string): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return undefined;
+  }
+  const found: number[] = [];
+  for (const pid of entries.map(Number)) {
+    if (!isPostgres(pid)) continue;
+    const cwd = workingDirectory(pid);
+    if (cwd === UNREADABLE) return undefined;
+    if (cwd !== undefined && samePath(cwd, clusterDir)) found.push(pid);
+  }
+  return found;
+}
+
+/** What workingDirectory says when /proc/<pid>/cwd exists but this process may not read it. */
+const UNREADABLE = Symbol('unreadable');
+
+/** Undefined where the process has gone, or there is no /proc. */
+function workingDirectory(pid: number): string | typeof UNREADABLE | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? UNREADABLE : undefined;
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  const canonical = (file: string) => {
+    try {
+      return realpathSync(file);
+    } catch {
+      return path.resolve(file);
+    }
+  };
+  return canonical(a) === canonical(b);
+}
+
+/** Alive and not a zombie (a process that has exited, waiting for its parent to collect it). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return procStat(pid)?.[0] !== 'Z';
 }
 
 function isPostgres(pid: number): boolean {

@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { MAIN, NodeProcess, NodeSpec } from '../../scripts/launcher/node-process';
 import { freePort } from '../../scripts/launcher/ports';
+import { postmasterPid as postmasterPidOf, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import globalSetup, { EmbeddedTestServer } from '../support/global-setup';
 import globalTeardown from '../support/global-teardown';
 import { http, kvPath } from '../support/http';
@@ -125,6 +126,101 @@ describe('a node with embedded PostgreSQL (real process)', () => {
       expect(isAlive(server)).toBe(false);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
+describe('a node signalled while it starts its embedded PostgreSQL', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'kv-early-signal-'));
+    await chmod(dataDir, 0o755);
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  // The handlers must be in place before the server starts: the default action
+  // of SIGTERM would end the node at once and leave its server running.
+  it.each([
+    ['while initdb runs', /initialising embedded PostgreSQL/],
+    ['once its server runs, before it listens', /embedded PostgreSQL \S+ on 127\.0\.0\.1/],
+  ])(
+    'on SIGTERM %s, stops what it started and exits 0',
+    async (when, startupLine) => {
+      const nodeDir = path.join(dataDir, when.replace(/\W+/g, '-'));
+      const child = spawn(process.execPath, [MAIN], {
+        env: {
+          ...process.env,
+          NODE_ID: 'early',
+          PORT: String(await freePort()),
+          HOST: '127.0.0.1',
+          DATA_DIR: nodeDir,
+          DATABASE_URL: '',
+          NO_COLOR: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      let server: number | undefined;
+      const collect = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (server === undefined && startupLine.test(output)) {
+          server = postmasterPidOf(path.join(nodeDir, 'pg')) ?? 0;
+          child.kill('SIGTERM');
+        }
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      const exited = new Promise<number | string>((resolve) =>
+        child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+      );
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      try {
+        expect(await exited).toBe(0);
+        expect(output).toMatch(/SIGTERM during startup|SIGTERM: finishing/);
+        if (server) expect(isAlive(server)).toBe(false);
+        expect(existsSync(path.join(nodeDir, 'pg', 'postmaster.pid'))).toBe(false);
+        expect(existsSync(path.join(nodeDir, 'node.lock'))).toBe(false);
+      } finally {
+        clearTimeout(timer);
+        const left = postmasterPidOf(path.join(nodeDir, 'pg'));
+        if (left !== undefined) process.kill(left, 'SIGKILL');
+      }
+    },
+    120_000,
+  );
+});
+
+describe('a stale postmaster.pid whose pid now belongs to another process', () => {
+  it('does not keep the embedded server from starting, and that process is left alone', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'kv-stale-pid-'));
+    await chmod(directory, 0o755);
+    const logs: string[] = [];
+    const logger = { log: (m: string) => logs.push(m), debug: () => undefined, warn: (m: string) => logs.push(m) };
+    let other: ChildProcess | undefined;
+    try {
+      await (await startEmbeddedPostgres(directory, logger)).stop();
+      // A live process that is no postgres, as after the server's pid was reused. It runs
+      // as the server's user: PostgreSQL takes a pid of another user's for no server of its own.
+      const asServer = process.getuid?.() === 0 ? statSync(path.join(directory, 'pg')) : undefined;
+      other = spawn('sleep', ['120'], { stdio: 'ignore', uid: asServer?.uid, gid: asServer?.gid });
+      const clusterDir = path.join(directory, 'pg');
+      await writeFile(path.join(clusterDir, 'postmaster.pid'), `${other.pid}\n${clusterDir}\n1700000000\n5432\n`);
+
+      const server = await startEmbeddedPostgres(directory, logger);
+      try {
+        expect(await answers(server.url)).toBe(true);
+      } finally {
+        await server.stop();
+      }
+      expect(logs.join('\n')).toContain(
+        `removing the stale ${path.join(clusterDir, 'postmaster.pid')}: its pid ${other.pid} is now another process`,
+      );
+      expect(other.exitCode === null && other.signalCode === null).toBe(true);
+    } finally {
+      other?.kill('SIGKILL');
+      await rm(directory, { recursive: true, force: true });
     }
   }, 120_000);
 });
@@ -251,12 +347,18 @@ describe('run as root from a checkout the postgres user cannot enter (like /root
   const passwordFiles = () => readdirSync(os.tmpdir()).filter((file) => file.startsWith('pg-password-'));
 });
 
+/** A zombie (exited, not yet collected by its parent, which for an orphan is pid 1) counts as gone. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no /proc
   }
 }
 
