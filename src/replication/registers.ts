@@ -1,4 +1,6 @@
 import { ChangeFn } from './core/change';
+import { KeyRange } from './core/key-range';
+import { ListPage } from './core/key-lister';
 import { RegisterState } from './core/register';
 
 /**
@@ -21,4 +23,8 @@ export abstract class Registers {
   abstract readIfAgreed(key: string, deadlineMs?: number): Promise<RegisterState | undefined>;
   /** This node's copy only; may be stale. */
   abstract readLocal(key: string): Promise<RegisterState>;
+  /** Present keys of a range, each as a linearizable read would return it (not a snapshot across keys). */
+  abstract list(range: KeyRange, limit: number, deadlineMs?: number): Promise<ListPage>;
+  /** This node's copies only, like readLocal. */
+  abstract listLocal(range: KeyRange, limit: number): Promise<ListPage>;
 }

@@ -11,7 +11,11 @@ import { BATCH_LINGER_MS } from '../common/call-coalescer';
 import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { NodeMeta } from './core/node-meta';
+import { IDENTITY } from './core/change';
+import { KeyLister } from './core/key-lister';
 import { Proposer } from './core/proposer';
+import { TombstoneSettler } from './core/tombstone-settler';
+import { TombstoneSettlerService } from './maintenance/tombstone-settler.service';
 import { AcceptorClient } from './core/transport';
 import { PeerAcceptorClient } from './peer-api/peer-acceptor-client';
 import { PeerChannels } from '../peer-transport/peer-channels';
@@ -88,6 +92,28 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
           batching: { lingerMs: BATCH_LINGER_MS },
         }),
     },
+    {
+      provide: KeyLister,
+      inject: [APP_CONFIG, ACCEPTORS, Proposer],
+      useFactory: (config: AppConfig, acceptors: AcceptorClient[], proposer: Proposer) =>
+        new KeyLister({
+          acceptors,
+          read: (key, deadlineMs) => proposer.read(key, deadlineMs),
+          callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
+        }),
+    },
+    {
+      provide: TombstoneSettler,
+      inject: [APP_CONFIG, AcceptorStore, ACCEPTORS, Proposer],
+      useFactory: (config: AppConfig, store: AcceptorStore, acceptors: AcceptorClient[], proposer: Proposer) =>
+        new TombstoneSettler({
+          store,
+          acceptors,
+          rewrite: (key, deadlineMs) => proposer.change(key, IDENTITY, deadlineMs),
+          callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
+        }),
+    },
+    TombstoneSettlerService,
     { provide: Registers, useClass: ReplicationService },
   ],
   exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule],

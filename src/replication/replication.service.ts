@@ -3,6 +3,8 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AcceptorStore } from './core/acceptor-store';
 import { ChangeFn } from './core/change';
+import { KeyLister, ListPage } from './core/key-lister';
+import { KeyRange } from './core/key-range';
 import { Proposer } from './core/proposer';
 import { RegisterState } from './core/register';
 import { Registers } from './registers';
@@ -12,6 +14,7 @@ import { Registers } from './registers';
 export class ReplicationService extends Registers {
   constructor(
     private readonly proposer: Proposer,
+    private readonly lister: KeyLister,
     private readonly localAcceptor: AcceptorStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -33,6 +36,19 @@ export class ReplicationService extends Registers {
   async readLocal(key: string): Promise<RegisterState> {
     const [reply] = await this.localAcceptor.peek([key]);
     return reply!.state;
+  }
+
+  list(range: KeyRange, limit: number, deadlineMs = this.deadline()): Promise<ListPage> {
+    return this.lister.list(range, limit, deadlineMs);
+  }
+
+  /** The local store lists present rows and unsettled tombstones: the page ends where the store's page ended. */
+  async listLocal(range: KeyRange, limit: number): Promise<ListPage> {
+    const rows = await this.localAcceptor.list(range, limit);
+    return {
+      entries: rows.filter((row) => row.state.present),
+      next: rows.length === limit ? rows[rows.length - 1]!.key : null,
+    };
   }
 
   private deadline(): number {

@@ -5,6 +5,7 @@ import {
   Delete,
   Get,
   Headers,
+  Inject,
   HttpCode,
   HttpStatus,
   Param,
@@ -15,11 +16,16 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { describeError } from '../common/error-body';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { BatchPutDto } from './dto/batch-put.dto';
 import { BatchItemResultDto, EntryDto } from './dto/entry.dto';
 import { GetQueryDto } from './dto/get-query.dto';
+import { ListQueryDto } from './dto/list-query.dto';
 import { PutValueDto } from './dto/put-value.dto';
+import { KvListingService, ListResponse } from './kv-listing.service';
 import { KvService } from './kv.service';
+import { parseListRequest } from './list-request';
 import { EntityTagCondition, etagOf, matchesWeakly, parseEntityTags, Preconditions } from './preconditions';
 import { RequestLimits } from './request-limits';
 
@@ -28,8 +34,16 @@ import { RequestLimits } from './request-limits';
 export class KvController {
   constructor(
     private readonly kv: KvService,
+    private readonly listing: KvListingService,
     private readonly limits: RequestLimits,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Present keys by prefix or range, a page at a time, in byte order. */
+  @Get()
+  async list(@Query() query: ListQueryDto): Promise<ListResponse> {
+    return this.listing.list(parseListRequest(query, this.config.maxKeyBytes));
+  }
 
   /** POST .../kv/batch is the batch; the other methods on .../kv/batch address the key "batch". */
   @Post('batch')

@@ -8,6 +8,7 @@ import { ForwardedOpsController } from './forwarding/forwarded-ops.controller';
 import { ForwardingClient } from './forwarding/forwarding-client';
 import { KvExecutor } from './kv-executor';
 import { KvController } from './kv.controller';
+import { KvListingService } from './kv-listing.service';
 import { FORWARDING_CLIENTS, KvService } from './kv.service';
 import { RequestLimits } from './request-limits';
 
@@ -17,6 +18,7 @@ import { RequestLimits } from './request-limits';
   providers: [
     KvExecutor,
     KvService,
+    KvListingService,
     RequestLimits,
     {
       provide: FORWARDING_CLIENTS,

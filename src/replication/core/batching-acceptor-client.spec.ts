@@ -21,6 +21,7 @@ function recording(inner: AcceptorClient): { client: AcceptorClient; prepareCall
     },
     accept: (requests, timeoutMs) => inner.accept(requests, timeoutMs),
     peek: (keys, timeoutMs) => inner.peek(keys, timeoutMs),
+    list: (range, limit, timeoutMs) => inner.list(range, limit, timeoutMs),
   };
   return { client, prepareCalls };
 }
@@ -65,6 +66,7 @@ describe('BatchingAcceptorClient', () => {
           : Promise.resolve(requests.map((r) => ({ key: r.key, ok: false as const, seen: '' }))),
       accept: () => Promise.reject(new Error('unused')),
       peek: () => Promise.reject(new Error('unused')),
+      list: () => Promise.reject(new Error('unused')),
     };
     const batching = new BatchingAcceptorClient(flaky);
     const results = await Promise.allSettled([
@@ -81,6 +83,7 @@ describe('BatchingAcceptorClient', () => {
       prepare: () => Promise.resolve([{ key: 'other', ok: false as const, seen: '' }]),
       accept: () => Promise.reject(new Error('unused')),
       peek: () => Promise.reject(new Error('unused')),
+      list: () => Promise.reject(new Error('unused')),
     };
     await expect(new BatchingAcceptorClient(liar).prepare([{ key: 'k', ballot }], 1000)).rejects.toBeInstanceOf(
       ProtocolViolationError,
@@ -95,6 +98,7 @@ describe('BatchingAcceptorClient', () => {
         prepare: () => new Promise<PrepareReply[]>(() => undefined),
         accept: () => Promise.reject(new Error('unused')),
         peek: () => Promise.reject(new Error('unused')),
+        list: () => Promise.reject(new Error('unused')),
       };
       const batching = new BatchingAcceptorClient(silent);
       const short = batching.prepare([{ key: 'a', ballot }], 10);

@@ -1,4 +1,5 @@
 import { CallCoalescer, scheduleOnImmediate } from '../../common/call-coalescer';
+import { KeyRange } from './key-range';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 import { AcceptorClient } from './transport';
 
@@ -25,7 +26,10 @@ export class BatchingAcceptorClient implements AcceptorClient {
   private readonly accepts: CallCoalescer<AcceptRequest, AcceptReply>;
   private readonly peeks: CallCoalescer<string, PeekReply>;
 
-  constructor(inner: AcceptorClient, options: BatchingOptions = {}) {
+  constructor(
+    private readonly inner: AcceptorClient,
+    options: BatchingOptions = {},
+  ) {
     this.nodeId = inner.nodeId;
     const settings = {
       maxBatchSize: options.maxBatchSize ?? 500,
@@ -65,5 +69,10 @@ export class BatchingAcceptorClient implements AcceptorClient {
 
   peek(keys: readonly string[], timeoutMs: number): Promise<PeekReply[]> {
     return this.peeks.call(keys, timeoutMs);
+  }
+
+  /** A page is already one call for many keys: nothing to gather. */
+  list(range: KeyRange, limit: number, timeoutMs: number): Promise<PeekReply[]> {
+    return this.inner.list(range, limit, timeoutMs);
   }
 }

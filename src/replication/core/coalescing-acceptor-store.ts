@@ -1,4 +1,5 @@
-import { AcceptorStore } from './acceptor-store';
+import { AcceptorStore, SettleRequest } from './acceptor-store';
+import { KeyRange } from './key-range';
 import { CallCoalescer, scheduleOnImmediate } from '../../common/call-coalescer';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 
@@ -13,7 +14,10 @@ export class CoalescingAcceptorStore extends AcceptorStore {
   private readonly accepts: CallCoalescer<AcceptRequest, AcceptReply>;
   private readonly peeks: CallCoalescer<string, PeekReply>;
 
-  constructor(store: AcceptorStore, options: { maxBatchSize?: number; maxInFlight?: number; lingerMs?: number } = {}) {
+  constructor(
+    private readonly store: AcceptorStore,
+    options: { maxBatchSize?: number; maxInFlight?: number; lingerMs?: number } = {},
+  ) {
     super();
     const settings = {
       maxBatchSize: options.maxBatchSize ?? 2000,
@@ -52,5 +56,18 @@ export class CoalescingAcceptorStore extends AcceptorStore {
 
   peek(keys: readonly string[]): Promise<PeekReply[]> {
     return this.peeks.call(keys);
+  }
+
+  // Listing and settling are one statement per call already, with nothing to share between callers.
+  list(range: KeyRange, limit: number): Promise<PeekReply[]> {
+    return this.store.list(range, limit);
+  }
+
+  unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
+    return this.store.unsettledTombstones(after, limit);
+  }
+
+  settle(requests: readonly SettleRequest[]): Promise<void> {
+    return this.store.settle(requests);
   }
 }

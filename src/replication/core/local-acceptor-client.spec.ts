@@ -28,6 +28,9 @@ describe('LocalAcceptorClient', () => {
         prepare: () => new Promise(() => undefined),
         accept: () => new Promise(() => undefined),
         peek: () => new Promise(() => undefined),
+        list: () => new Promise(() => undefined),
+        unsettledTombstones: () => new Promise(() => undefined),
+        settle: () => new Promise(() => undefined),
       };
       const outcome = expect(new LocalAcceptorClient('me', stuck).peek(['k'], 50)).rejects.toBeInstanceOf(
         CallTimeoutError,

@@ -1,4 +1,5 @@
 import { AcceptorStore } from './acceptor-store';
+import { KeyRange } from './key-range';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 import { AcceptorClient } from './transport';
 import { withTimeout } from '../../common/with-timeout';
@@ -24,5 +25,9 @@ export class LocalAcceptorClient implements AcceptorClient {
 
   peek(keys: readonly string[], timeoutMs: number): Promise<PeekReply[]> {
     return withTimeout(this.store.peek(keys), timeoutMs, `peek at ${this.nodeId}`);
+  }
+
+  list(range: KeyRange, limit: number, timeoutMs: number): Promise<PeekReply[]> {
+    return withTimeout(this.store.list(range, limit), timeoutMs, `list at ${this.nodeId}`);
   }
 }

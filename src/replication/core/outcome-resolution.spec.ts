@@ -59,6 +59,7 @@ function hookAccepts(before: BeforeAccept, after: AfterAccept = () => undefined)
     nodeId: client.nodeId,
     prepare: (requests, timeoutMs) => client.prepare(requests, timeoutMs),
     peek: (keys, timeoutMs) => client.peek(keys, timeoutMs),
+    list: (range, limit, timeoutMs) => client.list(range, limit, timeoutMs),
     accept: async (requests, timeoutMs) => {
       const request = requests.find((r) => r.key === KEY) ?? requests[0]!;
       if (!rounds.includes(request.ballot)) rounds.push(request.ballot);

@@ -27,6 +27,7 @@ function losingAcceptReplies(client: AcceptorClient): AcceptorClient {
     accept: (requests, timeoutMs) =>
       client.accept(requests, timeoutMs).then(() => Promise.reject(new Error('reply lost'))),
     peek: (keys, timeoutMs) => client.peek(keys, timeoutMs),
+    list: (range, limit, timeoutMs) => client.list(range, limit, timeoutMs),
   };
 }
 
@@ -71,6 +72,7 @@ describe('Proposer', () => {
         prepare: (requests, timeoutMs) => client.prepare(requests, timeoutMs),
         accept: (requests, timeoutMs) => (sentAt.push(requests[0]!.ballot), client.accept(requests, timeoutMs)),
         peek: (keys, timeoutMs) => client.peek(keys, timeoutMs),
+        list: (range, limit, timeoutMs) => client.list(range, limit, timeoutMs),
       });
       const proposer = makeProposer(network, 'n1', { lineageLimit: 3, wrap: recordingAccepts });
       await run(proposer.change('k', put('a'), deadline())); // a full round: its prepare ballot

@@ -1,3 +1,4 @@
+import { KeyRange } from './key-range';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 
 /**
@@ -14,4 +15,6 @@ export interface AcceptorClient {
   prepare(requests: readonly PrepareRequest[], timeoutMs: number): Promise<PrepareReply[]>;
   accept(requests: readonly AcceptRequest[], timeoutMs: number): Promise<AcceptReply[]>;
   peek(keys: readonly string[], timeoutMs: number): Promise<PeekReply[]>;
+  /** The acceptor's listable registers in the range (present, or a tombstone not known settled), in key order. */
+  list(range: KeyRange, limit: number, timeoutMs: number): Promise<PeekReply[]>;
 }

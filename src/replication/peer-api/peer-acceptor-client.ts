@@ -1,9 +1,10 @@
+import { KeyRange } from '../core/key-range';
 import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
 import { RegisterState } from '../core/register';
 import { AcceptorClient } from '../core/transport';
 import { PeerChannel } from '../../peer-transport/peer-channel';
 
-type AcceptorCall = 'prepare' | 'accept' | 'peek';
+type AcceptorCall = 'prepare' | 'accept' | 'peek' | 'list';
 
 /**
  * Reaches a peer's acceptor over the peer channel. Any failure (timeout,
@@ -30,6 +31,10 @@ export class PeerAcceptorClient implements AcceptorClient {
     const replies = await this.call<PeekReply>('peek', { keys }, timeoutMs);
     replies.forEach(withLineage);
     return replies;
+  }
+
+  async list(range: KeyRange, limit: number, timeoutMs: number): Promise<PeekReply[]> {
+    return this.call<PeekReply>('list', { range, limit }, timeoutMs);
   }
 
   /** Acceptor calls are safe to repeat (the same ballot means the same answer). */

@@ -2,6 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { isBallot } from '../core/ballot';
 import { AcceptRequest, PrepareRequest } from '../core/messages';
 import { isWellFormedText } from '../../common/well-formed-text';
+import { KeyRange } from '../core/key-range';
 import { LINEAGE_LIMIT, RegisterState } from '../core/register';
 
 /**
@@ -120,6 +121,29 @@ function requireUniqueKeys(requests: ReadonlyArray<{ key: string }>): void {
 
 function invalid(message: string): never {
   throw new BadRequestException(`peer message: ${message}`);
+}
+
+/** A listing page: the range as KeyRange, keys where keys are expected. */
+export function parseListBody(body: unknown): { range: KeyRange; limit: number } {
+  const fields = objectAt(body, 'body');
+  const range = objectAt(fields.range, 'range');
+  if (typeof range.from !== 'string') invalid('range.from must be a string');
+  if (range.from !== '') requireKey(range.from, 'range.from');
+  if (typeof range.fromInclusive !== 'boolean') invalid('range.fromInclusive must be a boolean');
+  if (range.end !== undefined) requireKey(range.end, 'range.end');
+  if (range.prefix !== undefined) requireKey(range.prefix, 'range.prefix');
+  const limit = fields.limit;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > 10_000)
+    invalid('limit must be 1-10000');
+  return {
+    range: {
+      from: range.from,
+      fromInclusive: range.fromInclusive,
+      ...(range.end !== undefined && { end: range.end as string }),
+      ...(range.prefix !== undefined && { prefix: range.prefix as string }),
+    },
+    limit: limit as number,
+  };
 }
 
 export function parseScanBody(body: unknown): { after: string | null; limit: number } {

@@ -8,7 +8,7 @@ import { AcceptReply, PeekReply, PrepareReply } from '../core/messages';
 import { ClusterSecretGuard } from '../../peer-transport/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
 import { PeerChannels } from '../../peer-transport/peer-channels';
-import { parseAcceptBody, parsePeekBody, parsePrepareBody, parseScanBody } from './peer-messages';
+import { parseAcceptBody, parseListBody, parsePeekBody, parsePrepareBody, parseScanBody } from './peer-messages';
 
 /**
  * The acceptor's side of the peer protocol: each request is one batch, one
@@ -29,6 +29,7 @@ export class PeerController implements OnModuleInit {
     this.channels.handle('prepare', (body) => this.prepare(body));
     this.channels.handle('accept', (body) => this.accept(body));
     this.channels.handle('peek', (body) => this.peek(body));
+    this.channels.handle('list', (body) => this.list(body));
   }
 
   @Post('prepare')
@@ -63,5 +64,13 @@ export class PeerController implements OnModuleInit {
   @HttpCode(HttpStatus.OK)
   async peek(@Body() body: unknown): Promise<{ replies: PeekReply[] }> {
     return { replies: await this.acceptor.peek(parsePeekBody(body).keys) };
+  }
+
+  /** A page of listable registers; refused like a peek while this node catches up. */
+  @Post('list')
+  @HttpCode(HttpStatus.OK)
+  async list(@Body() body: unknown): Promise<{ replies: PeekReply[] }> {
+    const { range, limit } = parseListBody(body);
+    return { replies: await this.acceptor.list(range, limit) };
   }
 }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
-import { AcceptorStore } from '../core/acceptor-store';
+import { AcceptorStore, SettleRequest } from '../core/acceptor-store';
 import { Ballot, ZERO_BALLOT } from '../core/ballot';
+import { KeyRange } from '../core/key-range';
 import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
 import { ABSENT, RegisterState } from '../core/register';
 import { RegisterScanner, ScannedRegister } from '../recovery/register-scanner';
@@ -71,17 +72,18 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<{ key: string; ok: boolean; seen: Ballot | null }>(
-        'kv_accept_v3',
+        'kv_accept_v4',
         `WITH req AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::text[])
              AS r(key, ballot, next, present, value, version, lineage)
          ), stored AS (
-           INSERT INTO kv_register AS t (key, promised, accepted, present, value, version, lineage)
-           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version, lineage::text[] FROM req ORDER BY key
+           INSERT INTO kv_register AS t (key, promised, accepted, present, value, version, lineage, unsettled)
+           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version, lineage::text[], true
+             FROM req ORDER BY key
            ON CONFLICT (key) DO UPDATE SET
                promised = EXCLUDED.promised, accepted = EXCLUDED.accepted,
                present = EXCLUDED.present, value = EXCLUDED.value, version = EXCLUDED.version,
-               lineage = EXCLUDED.lineage
+               lineage = EXCLUDED.lineage, unsettled = true
              WHERE t.promised <= EXCLUDED.accepted AND t.accepted < EXCLUDED.accepted
            RETURNING t.key
          )
@@ -137,6 +139,53 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     return rows.map((row) => ({ key: row.key, promised: row.promised, accepted: row.accepted, state: toState(row) }));
   }
 
+  /**
+   * Unnamed statements (dataSource.query), unlike the acceptor's hot ones:
+   * PostgreSQL then plans each with its actual bounds, which is what lets a
+   * prefix become an index range. Both use partial indexes that hold only
+   * listable rows (migration ListableRegisters), so settled tombstones cost
+   * nothing however many there are.
+   */
+  async list(range: KeyRange, limit: number): Promise<PeekReply[]> {
+    const { sql, params } = rangeCondition(range, 2);
+    const rows: StateRow[] = await this.dataSource.query(
+      `SELECT key, accepted, present, value, version, lineage FROM kv_register
+        WHERE (present OR unsettled) AND ${sql}
+        ORDER BY key LIMIT $1`,
+      [limit, ...params],
+    );
+    return rows.map(toPeekReply);
+  }
+
+  async unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
+    const rows: StateRow[] = await this.dataSource.query(
+      `SELECT key, accepted, present, value, version, lineage FROM kv_register
+        WHERE unsettled AND NOT present ${after === null ? '' : 'AND key > $2::text COLLATE "C"'}
+        ORDER BY key LIMIT $1`,
+      after === null ? [limit] : [limit, after],
+    );
+    return rows.map(toPeekReply);
+  }
+
+  /** Rows are locked in key order, like the acceptor's statements, so settling never deadlocks with them. */
+  async settle(requests: readonly SettleRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    await withDeadlockRetry(() =>
+      this.dataSource.query(
+        `WITH req AS (
+           SELECT * FROM unnest($1::text[], $2::text[]) AS r(key, ballot)
+         ), target AS (
+           SELECT t.key FROM kv_register t JOIN req ON req.key = t.key
+            WHERE t.unsettled AND NOT t.present AND t.accepted <= req.ballot COLLATE "C"
+            ORDER BY t.key FOR UPDATE OF t
+         )
+         UPDATE kv_register t SET unsettled = false FROM target
+          WHERE t.key = target.key AND t.unsettled AND NOT t.present`,
+        [requests.map((r) => r.key), requests.map((r) => r.ballot)],
+      ),
+    );
+  }
+
   async peek(keys: readonly string[]): Promise<PeekReply[]> {
     if (keys.length === 0) return [];
     const rows = await this.run<StateRow>(
@@ -153,10 +202,33 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
 }
 
 /**
+ * The WHERE clause and parameters for a key range. Each bound is written only
+ * when there is one, so the planner sees plain index conditions; `^@` (starts
+ * with) is what lets a prefix bound the index scan from above.
+ */
+function rangeCondition(range: KeyRange, firstParam: number): { sql: string; params: string[] } {
+  const conditions = [`key ${range.fromInclusive ? '>=' : '>'} $${firstParam}::text COLLATE "C"`];
+  const params = [range.from];
+  if (range.end !== undefined) {
+    params.push(range.end);
+    conditions.push(`key < $${firstParam + params.length - 1}::text COLLATE "C"`);
+  }
+  if (range.prefix !== undefined) {
+    params.push(range.prefix);
+    conditions.push(`key ^@ $${firstParam + params.length - 1}::text`);
+  }
+  return { sql: conditions.join(' AND '), params };
+}
+
+/**
  * A row that never accepted anything (only promised) holds the key's origin,
  * ABSENT. Rows written before lineages were stored have an empty one: "not
  * known" to outcome resolution.
  */
+function toPeekReply(row: StateRow): PeekReply {
+  return { key: row.key, accepted: row.accepted, state: toState(row) };
+}
+
 function toState(row: Pick<StateRow, 'accepted' | 'present' | 'value' | 'version' | 'lineage'>): RegisterState {
   if (row.accepted === ZERO_BALLOT) return ABSENT;
   return {

@@ -1,4 +1,5 @@
-import { AcceptorStore } from '../core/acceptor-store';
+import { AcceptorStore, SettleRequest } from '../core/acceptor-store';
+import { KeyRange } from '../core/key-range';
 import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from '../core/messages';
 import { AcceptorGate } from './acceptor-gate';
 
@@ -27,5 +28,20 @@ export class GatedAcceptorStore extends AcceptorStore {
   async peek(keys: readonly string[]): Promise<PeekReply[]> {
     this.gate.assertVoting();
     return this.store.peek(keys);
+  }
+
+  async list(range: KeyRange, limit: number): Promise<PeekReply[]> {
+    this.gate.assertVoting();
+    return this.store.list(range, limit);
+  }
+
+  async unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
+    this.gate.assertVoting();
+    return this.store.unsettledTombstones(after, limit);
+  }
+
+  async settle(requests: readonly SettleRequest[]): Promise<void> {
+    this.gate.assertVoting();
+    return this.store.settle(requests);
   }
 }

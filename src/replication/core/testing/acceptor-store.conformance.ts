@@ -146,6 +146,95 @@ export function describeAcceptorStoreRules(name: string, makeStore: () => Promis
       expect(await store.prepare([])).toEqual([]);
       expect(await store.accept([])).toEqual([]);
       expect(await store.peek([])).toEqual([]);
+      await expect(store.settle([])).resolves.toBeUndefined();
+    });
+  });
+
+  describe(`${name}: listing and settling`, () => {
+    const tombstone = (version: number): RegisterState => ({ present: false, value: null, version, lineage: [] });
+    let store: AcceptorStore;
+    /** Every test's keys start with its own prefix: stores may be shared between tests. */
+    let p: string;
+    let counter = 0;
+    const byPrefix = () => ({ from: p, fromInclusive: true, prefix: p });
+    const keysOf = (replies: readonly { key: string }[]) => replies.map((reply) => reply.key.slice(p.length));
+    const ownTombstones = async () =>
+      keysOf((await store.unsettledTombstones(p, 1000)).filter((reply) => reply.key.startsWith(p)));
+    beforeEach(async () => {
+      store = await makeStore();
+      p = `list-${++counter}-${Math.random().toString(36).slice(2)}/`;
+    });
+
+    it('lists present registers and unsettled tombstones in byte order, as peek reports them, never promise-only rows', async () => {
+      await store.accept([
+        { key: `${p}b`, ballot: b(1), state: state('b') },
+        { key: `${p}a`, ballot: b(1), state: state('a', 3) },
+        { key: `${p}c`, ballot: b(2), state: tombstone(2) },
+      ]);
+      await store.prepare([{ key: `${p}aa`, ballot: b(5) }]);
+      const listed = await store.list(byPrefix(), 100);
+      expect(listed).toEqual([
+        { key: `${p}a`, accepted: b(1), state: state('a', 3) },
+        { key: `${p}b`, accepted: b(1), state: state('b') },
+        { key: `${p}c`, accepted: b(2), state: tombstone(2) },
+      ]);
+    });
+
+    it('orders keys by their UTF-8 bytes (code points), not by UTF-16 units', async () => {
+      const names = ['😀', '\uE000', 'é', 'z', 'a'];
+      await store.accept(names.map((n) => ({ key: p + n, ballot: b(1), state: state(n) })));
+      expect(keysOf(await store.list(byPrefix(), 100))).toEqual(['a', 'z', 'é', '\uE000', '😀']);
+    });
+
+    it('honours the bounds: from inclusive or not, end exclusive, prefix, limit', async () => {
+      await store.accept(['a', 'b', 'c', 'd', 'e'].map((n) => ({ key: p + n, ballot: b(1), state: state(n) })));
+      await store.accept([{ key: `${p.slice(0, -1)}0`, ballot: b(1), state: state('outside the prefix') }]);
+      expect(keysOf(await store.list({ from: `${p}b`, fromInclusive: true, end: `${p}d`, prefix: p }, 10))).toEqual([
+        'b',
+        'c',
+      ]);
+      expect(keysOf(await store.list({ from: `${p}b`, fromInclusive: false, prefix: p }, 10))).toEqual(['c', 'd', 'e']);
+      expect(keysOf(await store.list(byPrefix(), 2))).toEqual(['a', 'b']);
+      expect(keysOf(await store.list({ from: `${p}c`, fromInclusive: true, end: `${p}c` }, 10))).toEqual([]);
+    });
+
+    it('settles a tombstone proven at its ballot or above: no longer listed, nor offered to the settler', async () => {
+      await store.accept([
+        { key: `${p}gone`, ballot: b(2), state: tombstone(2) },
+        { key: `${p}also`, ballot: b(2), state: tombstone(1) },
+        { key: `${p}live`, ballot: b(1), state: state('x') },
+      ]);
+      expect(await ownTombstones()).toEqual(['also', 'gone']);
+      await store.settle([
+        { key: `${p}gone`, ballot: b(2) },
+        { key: `${p}also`, ballot: b(3) },
+        { key: `${p}live`, ballot: b(1) },
+      ]);
+      expect(keysOf(await store.list(byPrefix(), 100))).toEqual(['live']);
+      expect(await ownTombstones()).toEqual([]);
+      expect(await store.peek([`${p}gone`])).toEqual([{ key: `${p}gone`, accepted: b(2), state: tombstone(2) }]);
+    });
+
+    it('does not settle a tombstone accepted above the proven ballot, and an accept after settling makes a key listable again', async () => {
+      await store.accept([
+        { key: `${p}newer`, ballot: b(4), state: tombstone(2) },
+        { key: `${p}again`, ballot: b(1), state: tombstone(1) },
+      ]);
+      await store.settle([
+        { key: `${p}newer`, ballot: b(3) },
+        { key: `${p}again`, ballot: b(1) },
+      ]);
+      expect(keysOf(await store.list(byPrefix(), 100))).toEqual(['newer']);
+      await store.accept([{ key: `${p}again`, ballot: b(5), state: tombstone(2) }]);
+      expect(await ownTombstones()).toEqual(['again', 'newer']);
+      await store.accept([{ key: `${p}again`, ballot: b(6), state: state('back', 3) }]);
+      expect(keysOf(await store.list(byPrefix(), 100))).toEqual(['again', 'newer']);
+      expect(await ownTombstones()).toEqual(['newer']);
+    });
+
+    it('hands out unsettled tombstones in pages, after a key', async () => {
+      await store.accept(['a', 'b', 'c'].map((n) => ({ key: p + n, ballot: b(1), state: tombstone(1) })));
+      expect(keysOf(await store.unsettledTombstones(`${p}a`, 1))).toEqual(['b']);
     });
   });
 }

@@ -1,5 +1,6 @@
 import { AcceptorStore } from '../acceptor-store';
 import { MemoryAcceptorStore } from './memory-acceptor-store';
+import { KeyRange } from '../key-range';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from '../messages';
 import { SeededRandom } from './seeded-random';
 import { AcceptorClient } from '../transport';
@@ -33,7 +34,7 @@ export const NO_FAULTS: NetworkFaults = Object.freeze({
   maxDelayMs: 0,
 });
 
-export type CallKind = 'prepare' | 'accept' | 'peek';
+export type CallKind = 'prepare' | 'accept' | 'peek' | 'list';
 
 /** One call a proposer made to an acceptor (one batch). */
 export interface SentCall {
@@ -113,6 +114,8 @@ export class InMemoryNetwork {
         ),
       peek: (keys: readonly string[], timeoutMs: number): Promise<PeekReply[]> =>
         this.call(from, to, 'peek', keys, timeoutMs, (store) => store.peek(clone(keys))),
+      list: (range: KeyRange, limit: number, timeoutMs: number): Promise<PeekReply[]> =>
+        this.call(from, to, 'list', [], timeoutMs, (store) => store.list(clone(range), limit)),
     };
   }
 

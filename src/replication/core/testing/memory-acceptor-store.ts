@@ -1,5 +1,6 @@
-import { AcceptorStore } from '../acceptor-store';
+import { AcceptorStore, SettleRequest } from '../acceptor-store';
 import { Ballot, ZERO_BALLOT, maxBallot } from '../ballot';
+import { compareKeys, inRange, KeyRange } from '../key-range';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from '../messages';
 import { ABSENT, RegisterState } from '../register';
 
@@ -22,6 +23,8 @@ const EMPTY_SLOT: AcceptorSlot = Object.freeze({ promised: ZERO_BALLOT, accepted
  */
 export class MemoryAcceptorStore extends AcceptorStore {
   private slots = new Map<string, AcceptorSlot>();
+  /** Keys whose accepted state is not known to be a chosen tombstone (see AcceptorStore). */
+  private unsettled = new Set<string>();
 
   override async prepare(requests: readonly PrepareRequest[]): Promise<PrepareReply[]> {
     assertDistinctKeys(requests.map((r) => r.key));
@@ -46,6 +49,7 @@ export class MemoryAcceptorStore extends AcceptorStore {
         // a promise must never move backwards.
         const promised = maxBallot(next ?? ballot, ballot);
         this.slots.set(key, { promised, accepted: ballot, state });
+        this.unsettled.add(key);
         return { key, ok: true };
       }
       return { key, ok: false, seen: highestSeen(slot) };
@@ -54,10 +58,35 @@ export class MemoryAcceptorStore extends AcceptorStore {
 
   override async peek(keys: readonly string[]): Promise<PeekReply[]> {
     assertDistinctKeys(keys);
-    return keys.map((key) => {
-      const { accepted, state } = this.slot(key);
-      return { key, accepted, state };
-    });
+    return keys.map((key) => this.peekOne(key));
+  }
+
+  // A sort per call: this store serves tests and simulations, where clarity beats an ordered index.
+  override async list(range: KeyRange, limit: number): Promise<PeekReply[]> {
+    return this.sortedKeys()
+      .filter((key) => inRange(key, range) && (this.slot(key).state.present || this.unsettled.has(key)))
+      .slice(0, limit)
+      .map((key) => this.peekOne(key));
+  }
+
+  override async unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
+    return this.sortedKeys()
+      .filter((key) => (after === null || compareKeys(key, after) > 0) && this.unsettled.has(key))
+      .filter((key) => !this.slot(key).state.present)
+      .slice(0, limit)
+      .map((key) => this.peekOne(key));
+  }
+
+  override async settle(requests: readonly SettleRequest[]): Promise<void> {
+    for (const { key, ballot } of requests) {
+      const slot = this.slot(key);
+      if (!slot.state.present && slot.accepted <= ballot) this.unsettled.delete(key);
+    }
+  }
+
+  /** Test support: whether a listing would skip this key's tombstone. */
+  isSettled(key: string): boolean {
+    return !this.unsettled.has(key);
   }
 
   /** Test support: what the acceptor holds for a key right now. */
@@ -68,6 +97,16 @@ export class MemoryAcceptorStore extends AcceptorStore {
   /** Test support: forget everything, as a node restarted on an empty disk would. */
   wipe(): void {
     this.slots = new Map();
+    this.unsettled = new Set();
+  }
+
+  private peekOne(key: string): PeekReply {
+    const { accepted, state } = this.slot(key);
+    return { key, accepted, state };
+  }
+
+  private sortedKeys(): string[] {
+    return [...this.slots.keys()].sort(compareKeys);
   }
 
   private slot(key: string): AcceptorSlot {

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { ListPage } from '../replication/core/key-lister';
+import { Registers } from '../replication/registers';
+import { encodeCursor, ListRequest } from './list-request';
+
+export interface ListedItem {
+  readonly key: string;
+  readonly value?: unknown;
+  readonly version: number;
+}
+
+export interface ListResponse {
+  readonly items: ListedItem[];
+  /** Where the next page starts; null once the range is done. */
+  readonly nextCursor: string | null;
+}
+
+/**
+ * Listing by prefix or range. Not a key operation (no key to route by), so
+ * it runs on the node that was asked: each key of a page is linearizable on
+ * its own (see KeyLister), whichever node lists it.
+ */
+@Injectable()
+export class KvListingService {
+  constructor(private readonly registers: Registers) {}
+
+  async list(request: ListRequest): Promise<ListResponse> {
+    const page: ListPage =
+      request.consistency === 'local'
+        ? await this.registers.listLocal(request.range, request.limit)
+        : await this.registers.list(request.range, request.limit);
+    return {
+      items: page.entries.map(({ key, state }) =>
+        request.keysOnly ? { key, version: state.version } : { key, value: state.value, version: state.version },
+      ),
+      nextCursor: page.next === null ? null : encodeCursor(request.listing, page.next),
+    };
+  }
+}
