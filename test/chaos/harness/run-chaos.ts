@@ -210,6 +210,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const nemesisDone = nemesis.run(stopAt - 1000);
     const { operations } = await workload.run(stopAt);
     log(`workload done: ${operations} operations`);
+    for (const problem of workload.listingProblems) reasons.push(`listing: ${problem}`);
     nemesis.stop();
     await nemesisDone;
     windows = nemesis.windows;
