@@ -1,3 +1,5 @@
+import { compareKeys } from './key-range';
+
 /**
  * Where an event sits in the change feed, which every node orders the same
  * way: by stamp, then by key (docs/protocol.md, "Watching"). A position
@@ -25,7 +27,7 @@ export function compareFeedPositions(a: FeedPosition, b: FeedPosition): number {
   if (a.key === b.key) return 0;
   if (a.key === undefined) return 1;
   if (b.key === undefined) return -1;
-  return Buffer.compare(Buffer.from(a.key, 'utf8'), Buffer.from(b.key, 'utf8'));
+  return compareKeys(a.key, b.key);
 }
 
 /**
