@@ -24,9 +24,9 @@ export class PgFeedStore implements FeedStore {
   constructor(private readonly dataSource: DataSource) {}
 
   async loadBound(): Promise<number | undefined> {
-    const [row] = (await this.dataSource.query('SELECT bound FROM kv_feed_meta WHERE id = 1')) as Array<{
-      bound: string | null;
-    }>;
+    const [row] = await this.dataSource.query<Array<{ bound: string | null }>>(
+      'SELECT bound FROM kv_feed_meta WHERE id = 1',
+    );
     return row?.bound == null ? undefined : Number(row.bound);
   }
 
@@ -62,11 +62,11 @@ export class PgFeedStore implements FeedStore {
   async holds(positions: readonly FeedPosition[]): Promise<boolean[]> {
     const events = positions.filter((p): p is Required<FeedPosition> => p.key !== undefined);
     if (events.length === 0) return positions.map(() => false);
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<Array<{ stamp: string; key: string }>>(
       `SELECT e.stamp, e.key FROM kv_feed_event e
          JOIN unnest($1::bigint[], $2::text[]) AS p(stamp, key) ON e.stamp = p.stamp AND e.key = p.key`,
       [events.map((p) => String(p.stamp)), events.map((p) => p.key)],
-    )) as Array<{ stamp: string; key: string }>;
+    );
     const held = new Set(rows.map((row) => `${row.stamp}\u0000${row.key}`));
     return positions.map((p) => p.key !== undefined && held.has(`${p.stamp}\u0000${p.key}`));
   }
@@ -80,7 +80,7 @@ export class PgFeedStore implements FeedStore {
     const afterEvents =
       after.key === undefined ? 'stamp > $1::bigint' : '(stamp, key) > ($1::bigint, $5::text COLLATE "C")';
     const afterGaps = after.key === undefined ? 'at > $1::bigint' : 'at >= $1::bigint';
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<EntryRow[]>(
       `(SELECT 0 AS kind, stamp, key, version, present, value, NULL::bigint AS from_stamp FROM kv_feed_event
          WHERE ${afterEvents} AND stamp <= $2::bigint AND key ^@ $3::text
          ORDER BY stamp, key LIMIT $4)
@@ -90,13 +90,13 @@ export class PgFeedStore implements FeedStore {
          ORDER BY at LIMIT $4)
        ORDER BY stamp, kind, key LIMIT $4`,
       [String(after.stamp), String(upTo), prefix, limit, ...(after.key === undefined ? [] : [after.key])],
-    )) as EntryRow[];
+    );
     return rows.map(toEntry);
   }
 
   async trim(olderThan: number, keep: number): Promise<FeedPosition | undefined> {
     return this.dataSource.transaction(async (manager) => {
-      const deleted = (await manager.query(
+      const deleted = await manager.query<Array<{ stamp: string; key: string | null }>>(
         `WITH cut AS (
            SELECT stamp, key FROM kv_feed_event ORDER BY stamp DESC, key DESC OFFSET $2 LIMIT 1
          ), events AS (
@@ -109,7 +109,7 @@ export class PgFeedStore implements FeedStore {
          SELECT stamp, key FROM (SELECT stamp, key FROM events UNION ALL SELECT at, NULL FROM gaps) AS deleted
          ORDER BY stamp DESC, (key IS NULL) DESC, key DESC LIMIT 1`,
         [String(olderThan), keep],
-      )) as Array<{ stamp: string; key: string | null }>;
+      );
       const horizon = await this.readHorizon(manager.query.bind(manager));
       const newest = deleted[0] && toPosition(deleted[0].stamp, deleted[0].key);
       if (newest === undefined || (horizon !== undefined && compareFeedPositions(newest, horizon) <= 0)) return horizon;
