@@ -31,6 +31,14 @@ import { KeyRouter } from './routing/key-router';
 import { PeerHealthMonitor } from './routing/peer-health.monitor';
 import { ReplicationService } from './replication.service';
 import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
+import { randomUUID } from 'node:crypto';
+import { FeedLearner } from './core/feed-learner';
+import { FeedPublisher } from './core/feed-publisher';
+import { FeedStore } from './core/feed-store';
+import { FeedWatchers } from './core/feed-watchers';
+import { HybridClock } from './core/hybrid-clock';
+import { ChangeFeedService } from './feed/change-feed.service';
+import { PeerFeedLink } from './feed/peer-feed-link';
 
 @Module({
   imports: [
@@ -114,8 +122,36 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
         }),
     },
     TombstoneSettlerService,
+    { provide: HybridClock, useFactory: () => new HybridClock() },
+    {
+      provide: FeedLearner,
+      inject: [APP_CONFIG, FeedStore],
+      useFactory: (config: AppConfig, store: FeedStore) =>
+        new FeedLearner({ sources: [config.nodeId, ...config.peers.map((peer) => peer.id)], store }),
+    },
+    {
+      provide: FeedPublisher,
+      inject: [APP_CONFIG, HybridClock, FeedLearner, PeerChannels],
+      useFactory: (config: AppConfig, clock: HybridClock, learner: FeedLearner, channels: PeerChannels) =>
+        new FeedPublisher({
+          nodeId: config.nodeId,
+          epoch: randomUUID(),
+          clock,
+          links: [
+            { nodeId: config.nodeId, send: (batch) => Promise.resolve(learner.receive(batch)) },
+            ...config.peers.map((peer) => new PeerFeedLink(peer.id, channels.to(peer))),
+          ],
+          sendTimeoutMs: Math.min(1000, config.requestTimeoutMs),
+        }),
+    },
+    {
+      provide: FeedWatchers,
+      inject: [FeedLearner, FeedStore],
+      useFactory: (learner: FeedLearner, store: FeedStore) => new FeedWatchers({ learner, store }),
+    },
+    ChangeFeedService,
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule],
+  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, FeedWatchers],
 })
 export class ReplicationModule {}

@@ -11,15 +11,18 @@ import { KvController } from './kv.controller';
 import { KvListingService } from './kv-listing.service';
 import { FORWARDING_CLIENTS, KvService } from './kv.service';
 import { RequestLimits } from './request-limits';
+import { WatchController } from './watch.controller';
+import { WatchStreams } from './watch/watch-streams';
 
 @Module({
   imports: [ReplicationModule, PeerTransportModule],
-  controllers: [KvController, ForwardedOpsController],
+  controllers: [KvController, WatchController, ForwardedOpsController],
   providers: [
     KvExecutor,
     KvService,
     KvListingService,
     RequestLimits,
+    WatchStreams,
     {
       provide: FORWARDING_CLIENTS,
       inject: [APP_CONFIG, PeerChannels],

@@ -28,9 +28,10 @@ function manualLink(nodeId: string) {
 
 function publisher(links: FeedLink[], maxQueuedEvents = 100) {
   let wall = 1000;
+  let now = 0;
   const clock = new HybridClock(() => wall);
-  const feed = new FeedPublisher({ nodeId: 'n1', epoch: 'e1', links, clock, maxQueuedEvents });
-  return { feed, setWall: (value: number) => (wall = value) };
+  const feed = new FeedPublisher({ nodeId: 'n1', epoch: 'e1', links, clock, maxQueuedEvents, now: () => now });
+  return { feed, setWall: (value: number) => (wall = value), later: (ms: number) => (now += ms) };
 }
 
 describe('FeedPublisher', () => {
@@ -53,13 +54,16 @@ describe('FeedPublisher', () => {
 
   it('sends one batch at a time per link, again unchanged after a failure, and numbers new ones in order', async () => {
     const n2 = manualLink('n2');
-    const { feed } = publisher([n2.link]);
+    const { feed, later } = publisher([n2.link]);
     feed.chosen(event(feed.stamp(undefined)));
     feed.flush();
     feed.chosen(event(feed.stamp(undefined)));
     feed.flush(); // still in flight: nothing new goes
     expect(n2.sent).toHaveLength(1);
     await n2.answer(false);
+    feed.flush(); // too soon after a failure
+    expect(n2.sent).toHaveLength(1);
+    later(50);
     feed.flush();
     expect(n2.sent[1]).toEqual(n2.sent[0]);
     await n2.answer(true);

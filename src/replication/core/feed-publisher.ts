@@ -16,6 +16,8 @@ export interface FeedPublisherOptions {
   readonly maxQueuedEvents?: number;
   /** Bound of one send. Default 1000. */
   readonly sendTimeoutMs?: number;
+  /** For the pause after a failed send. Default Date.now. */
+  readonly now?: () => number;
 }
 
 /**
@@ -42,6 +44,7 @@ export class FeedPublisher {
           { source: options.nodeId, epoch: options.epoch },
           options.maxQueuedEvents ?? 10_000,
           options.sendTimeoutMs ?? 1000,
+          options.now ?? (() => Date.now()),
         ),
     );
   }
@@ -121,12 +124,16 @@ class LinkStream {
   /** The batch to send (again, until it gets through). */
   private unsent: FeedBatch | undefined;
   private inFlight = false;
+  /** After a failed send, the next waits this long (doubling to a second), so a dead node is not hammered. */
+  private retryDelayMs = 0;
+  private retryAt = 0;
 
   constructor(
     private readonly link: FeedLink,
     private readonly origin: { source: string; epoch: string },
     private readonly maxQueuedEvents: number,
     private readonly timeoutMs: number,
+    private readonly now: () => number,
   ) {}
 
   enqueue(event: FeedEvent): void {
@@ -150,7 +157,7 @@ class LinkStream {
    * stamp stays below it.
    */
   pump(closed: () => number, issued: () => number): void {
-    if (this.inFlight) return;
+    if (this.inFlight || (this.unsent !== undefined && this.now() < this.retryAt)) return;
     if (this.unsent === undefined) {
       const events = this.queued;
       this.queued = [];
@@ -173,8 +180,11 @@ class LinkStream {
     try {
       await this.link.send(batch, this.timeoutMs);
       this.unsent = undefined;
+      this.retryDelayMs = 0;
     } catch {
-      // Maybe not delivered: the same batch goes again on the next pump.
+      // Maybe not delivered: the same batch goes again, after a pause.
+      this.retryDelayMs = Math.min(1000, Math.max(50, this.retryDelayMs * 2));
+      this.retryAt = this.now() + this.retryDelayMs;
     } finally {
       this.inFlight = false;
     }

@@ -24,29 +24,30 @@ export interface FeedFlush {
 
 /**
  * A node's change feed, as the learner writes it and watchers read it. One
- * per node, in its own database; nothing here is replicated.
+ * per node, in its own database; nothing here is replicated. (A class, so it
+ * can serve as its own injection token, like AcceptorStore.)
  */
-export interface FeedStore {
+export abstract class FeedStore {
   /**
    * The last bound stored (undefined for a new feed): no watcher was served
    * past it, so a restarted node starts its gap there.
    */
-  loadBound(): Promise<number | undefined>;
-  append(flush: FeedFlush): Promise<void>;
+  abstract loadBound(): Promise<number | undefined>;
+  abstract append(flush: FeedFlush): Promise<void>;
   /** Whether the feed holds an event at each position (a late event it already has is dropped). */
-  holds(positions: readonly FeedPosition[]): Promise<boolean[]>;
+  abstract holds(positions: readonly FeedPosition[]): Promise<boolean[]>;
   /**
    * Up to `limit` entries after `after` and at or below stamp `upTo`, in feed
    * order: events under `prefix`, and every gap.
    */
-  read(after: FeedPosition, upTo: number, prefix: string, limit: number): Promise<FeedEntry[]>;
+  abstract read(after: FeedPosition, upTo: number, prefix: string, limit: number): Promise<FeedEntry[]>;
   /**
    * Deletes events and gaps stamped below `olderThan`, and the oldest beyond
    * the newest `keep` events. Returns the position of the newest entry
    * deleted, ever (undefined while nothing was): a watcher resuming at or
    * below it may have lost events, so it is told to resync.
    */
-  trim(olderThan: number, keep: number): Promise<FeedPosition | undefined>;
+  abstract trim(olderThan: number, keep: number): Promise<FeedPosition | undefined>;
   /** The horizon trim() last returned, kept across restarts. */
-  horizon(): Promise<FeedPosition | undefined>;
+  abstract horizon(): Promise<FeedPosition | undefined>;
 }

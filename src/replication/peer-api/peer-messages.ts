@@ -2,6 +2,8 @@ import { BadRequestException } from '@nestjs/common';
 import { isBallot } from '../core/ballot';
 import { AcceptRequest, PrepareRequest } from '../core/messages';
 import { isWellFormedText } from '../../common/well-formed-text';
+import { isValidNodeId } from '../../common/node-id';
+import { FeedBatch } from '../core/feed-batch';
 import { KeyRange } from '../core/key-range';
 import { LINEAGE_LIMIT, RegisterState } from '../core/register';
 
@@ -154,4 +156,31 @@ export function parseScanBody(body: unknown): { after: string | null; limit: num
   if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > 10_000)
     invalid('limit must be 1-10000');
   return { after: after as string | null, limit: limit as number };
+}
+
+/** One batch of a proposer's change-feed stream (docs/protocol.md, "Watching"). */
+export function parseFeedBatch(body: unknown): FeedBatch {
+  const batch = objectAt(body, 'body');
+  if (typeof batch.source !== 'string' || !isValidNodeId(batch.source)) invalid('source must be a node id');
+  if (typeof batch.epoch !== 'string' || batch.epoch.length === 0 || batch.epoch.length > 64)
+    invalid('epoch must be a string of 1-64 characters');
+  requireCount(batch.seq, 'seq', 1);
+  requireCount(batch.closed, 'closed', 0);
+  requireCount(batch.issued, 'issued', 0);
+  if (batch.gapFrom !== undefined) requireCount(batch.gapFrom, 'gapFrom', 0);
+  const events = listOf(body, 'events');
+  events.forEach((item, index) => {
+    const at = `events[${index}]`;
+    const event = objectAt(item, at);
+    requireCount(event.stamp, `${at}.stamp`, 0);
+    requireKey(event.key, `${at}.key`);
+    requireCount(event.version, `${at}.version`, 1);
+    if (typeof event.present !== 'boolean') invalid(`${at}.present must be a boolean`);
+    if (event.present && event.value === undefined) invalid(`${at}.value is required when present`);
+  });
+  return body as FeedBatch;
+}
+
+function requireCount(value: unknown, at: string, least: number): void {
+  if (!Number.isSafeInteger(value) || (value as number) < least) invalid(`${at} must be a whole number >= ${least}`);
 }
