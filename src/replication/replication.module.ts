@@ -39,6 +39,8 @@ import { FeedWatchers } from './core/feed-watchers';
 import { HybridClock } from './core/hybrid-clock';
 import { ChangeFeedService } from './feed/change-feed.service';
 import { PeerFeedLink } from './feed/peer-feed-link';
+import { PeerFeedRelayClient } from './feed/peer-feed-relay-client';
+import { FeedRelay } from './core/feed-relay';
 
 @Module({
   imports: [
@@ -138,7 +140,7 @@ import { PeerFeedLink } from './feed/peer-feed-link';
           epoch: randomUUID(),
           clock,
           links: [
-            { nodeId: config.nodeId, send: (batch) => Promise.resolve(learner.receive(batch)) },
+            { nodeId: config.nodeId, send: (batches) => Promise.resolve(batches.forEach((b) => learner.receive(b))) },
             ...config.peers.map((peer) => new PeerFeedLink(peer.id, channels.to(peer))),
           ],
           sendTimeoutMs: Math.min(1000, config.requestTimeoutMs),
@@ -148,6 +150,16 @@ import { PeerFeedLink } from './feed/peer-feed-link';
       provide: FeedWatchers,
       inject: [FeedLearner, FeedStore],
       useFactory: (learner: FeedLearner, store: FeedStore) => new FeedWatchers({ learner, store }),
+    },
+    {
+      provide: FeedRelay,
+      inject: [APP_CONFIG, FeedLearner, PeerChannels],
+      useFactory: (config: AppConfig, learner: FeedLearner, channels: PeerChannels) =>
+        new FeedRelay({
+          nodeId: config.nodeId,
+          learner,
+          peers: config.peers.map((peer) => new PeerFeedRelayClient(peer.id, channels.to(peer))),
+        }),
     },
     ChangeFeedService,
     { provide: Registers, useClass: ReplicationService },

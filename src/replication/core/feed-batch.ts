@@ -1,11 +1,12 @@
 import { FeedEvent } from './feed-position';
 
 /**
- * What a proposer sends one node on its feed stream (docs/protocol.md,
- * "Watching"): the events of states it saw chosen since the last batch, in
- * the order they were chosen, then its closed stamp. Batches of one stream
- * are numbered from 1 in the epoch of the proposer's process; a receiver that
- * sees a number skipped or a new epoch knows it may have missed events.
+ * One batch of a proposer's feed stream (docs/protocol.md, "Watching"): the
+ * events of states it saw chosen since the last batch, then its closed
+ * stamp. A proposer makes one stream, the same batches for every node,
+ * numbered from 1 in the epoch of its process, so a node that missed some
+ * can take them from a peer; a receiver that sees a number skipped or a new
+ * epoch knows it may have missed events.
  */
 export interface FeedBatch {
   /** The publishing node. */
@@ -17,8 +18,8 @@ export interface FeedBatch {
   readonly events: readonly FeedEvent[];
   /**
    * The lowest stamp of a state that may be chosen but was not published (the
-   * proposer gave up on its outcome, or dropped events it could not deliver):
-   * the receiver cannot prove it has everything from this stamp on.
+   * proposer gave up on its outcome): the receiver cannot prove it has
+   * everything from this stamp up to `issued`.
    */
   readonly gapFrom?: number;
   /** Every event this proposer sends later has a higher stamp (except recovered ones, which are late). */
@@ -30,8 +31,9 @@ export interface FeedBatch {
   readonly issued: number;
 }
 
-/** How a publisher reaches one node's learner. A rejection means "maybe not delivered": the batch is sent again. */
+/** How a publisher reaches one node's learner. A rejection means "maybe not delivered": the batches are sent again. */
 export interface FeedLink {
   readonly nodeId: string;
-  send(batch: FeedBatch, timeoutMs: number): Promise<void>;
+  /** Consecutive batches of the stream, in order. */
+  send(batches: readonly FeedBatch[], timeoutMs: number): Promise<void>;
 }

@@ -112,16 +112,23 @@ describe('FeedLearner', () => {
     ).toEqual(['old', 'k30', 'gap@50', 'gap@60']);
   });
 
-  it('stores a gap the proposer announced (an outcome it gave up on) at a frontier past its stamp', async () => {
+  it('stores a gap at every advance that passes stamps the proposer announced uncertain (an outcome it gave up on)', async () => {
     const { learner, advances } = await started(['n1']);
     learner.receive(batch('n1', 1, 10));
     await learner.advance();
-    learner.receive(batch('n1', 2, 20, [], { gapFrom: 15, issued: 25 }));
+    // Uncertain from 15 up to what it had issued, 25.
+    learner.receive(batch('n1', 2, 12, [], { gapFrom: 15, issued: 25 }));
     await learner.advance();
     expect(advances[1]!.gaps).toEqual([]);
-    learner.receive(batch('n1', 3, 30));
+    learner.receive(batch('n1', 3, 20));
     await learner.advance();
-    expect(advances[2]!.gaps).toEqual([{ at: 30, from: 15 }]);
+    expect(advances[2]!.gaps).toEqual([{ at: 20, from: 15 }]);
+    learner.receive(batch('n1', 4, 30));
+    await learner.advance();
+    expect(advances[3]!.gaps).toEqual([{ at: 30, from: 15 }]);
+    learner.receive(batch('n1', 5, 40));
+    await learner.advance();
+    expect(advances[4]!.gaps).toEqual([]);
   });
 
   it('stores a bound ahead of the frontier once per lease, and starts again from the stored bound', async () => {

@@ -31,16 +31,32 @@ interface SourceState {
   closed?: number;
   /** The last `issued` received. */
   issued: number;
+  /** When a batch of it last arrived, directly or relayed. */
   heardAt: number;
   silent: boolean;
+  /** Its latest batches, for peers that cannot hear it (relay), oldest first. */
+  recent: FeedBatch[];
+  recentEvents: number;
+}
+
+/**
+ * Stamps where events may be missing: a gap is stored at every advance that
+ * passes any of them, so a watcher is told before it passes (and before it
+ * can take its position to another node).
+ */
+interface Uncertain {
+  readonly from: number;
+  readonly to: number;
 }
 
 /**
  * A node's side of the change feed (docs/protocol.md, "Watching"): takes
- * every proposer's batches, keeps the frontier (the lowest closed stamp of
- * the sources it still waits for), records every way it may have missed an
- * event as a gap, and stores events, gaps and its bound before watchers may
- * see them. advance() is called on a timer; one runs at a time.
+ * every proposer's batches (directly, or relayed by a peer that hears a
+ * proposer this node cannot), keeps the frontier (the lowest closed stamp of
+ * the sources it still waits for), turns every way it may miss an event into
+ * a range of uncertain stamps, stores a gap at every advance that passes one,
+ * and stores events, gaps and its bound before watchers may see them.
+ * advance() is called on a timer; one runs at a time.
  */
 export class FeedLearner {
   private readonly sources = new Map<string, SourceState>();
@@ -48,8 +64,9 @@ export class FeedLearner {
   private readonly pending = new Map<string, FeedEvent>();
   /** Events that arrived at or below the frontier: stored (with a gap) unless the feed has them. */
   private late = new Map<string, FeedEvent>();
-  /** Gaps found and not stored yet: each waits for a frontier at or above `notBefore`. */
-  private gaps: PendingGap[] = [];
+  private uncertain: Uncertain[] = [];
+  /** The next advance stores a gap whatever it passes (this node just started; a late event). */
+  private gapNext = false;
   /** Where the last advance moved to; what arrives at or below it is late. */
   private frontier = 0;
   /** Watchers may read up to here: stored and announced. Never goes down. */
@@ -71,15 +88,15 @@ export class FeedLearner {
   /**
    * Starts from the stored bound: this node may have missed anything while it
    * was down (rule 3), and watchers were served up to the bound at most, so
-   * the first gap is stored past it.
+   * the first advance stores a gap.
    */
   async start(): Promise<void> {
     const stored = await this.options.store.loadBound();
     this.frontier = this.served = this.bound = stored ?? 0;
-    this.gaps.push({ from: 0, notBefore: 0 });
+    this.gapNext = true;
     const startedAt = this.now();
     for (const source of this.options.sources)
-      this.sources.set(source, { seq: 0, issued: 0, heardAt: startedAt, silent: false });
+      this.sources.set(source, { seq: 0, issued: 0, heardAt: startedAt, silent: false, recent: [], recentEvents: 0 });
     this.started = true;
   }
 
@@ -88,56 +105,97 @@ export class FeedLearner {
     return this.served;
   }
 
+  /** Every node whose stream this learner takes, its own included. */
+  get sourceIds(): readonly string[] {
+    return this.options.sources;
+  }
+
   /** Calls `listener` after every flush; returns the way to stop. */
   onAdvance(listener: (advance: FeedAdvance) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** One batch from a source's stream. Repeats (a batch sent again after a lost answer) are dropped. */
+  /** Where this node is in a source's stream (for asking a peer to relay what follows), and how long ago it last heard it. */
+  streamOf(sourceId: string): { epoch?: string; seq: number; quietMs: number } {
+    const source = this.sourceState(sourceId);
+    return {
+      ...(source.epoch === undefined ? {} : { epoch: source.epoch }),
+      seq: source.seq,
+      quietMs: this.now() - source.heardAt,
+    };
+  }
+
+  /**
+   * The batches of a source's stream this node kept, after `afterSeq` in
+   * `epoch` (all it kept when the epoch is another), for a peer that cannot
+   * hear the source itself. A peer that gets fewer than it missed sees the
+   * sequence skip, which is a gap like any other.
+   */
+  batchesAfter(sourceId: string, epoch: string | undefined, afterSeq: number): FeedBatch[] {
+    const source = this.sourceState(sourceId);
+    if (source.epoch === undefined) return [];
+    if (source.epoch !== epoch) return [...source.recent];
+    return source.recent.filter((batch) => batch.seq > afterSeq);
+  }
+
+  /** One batch from a source's stream, directly or relayed. Repeats are dropped. */
   receive(batch: FeedBatch): void {
     if (!this.started) throw new Error('the feed learner has not started');
-    const source = this.sources.get(batch.source);
-    if (source === undefined) throw new RangeError(`unknown feed source ${JSON.stringify(batch.source)}`);
+    const source = this.sourceState(batch.source);
     if (source.epoch === batch.epoch) {
       if (batch.seq <= source.seq) return;
-      // Rule 1: batches were lost; what they held was issued before this one.
-      if (batch.seq > source.seq + 1) this.gaps.push({ from: source.closed ?? 0, notBefore: batch.issued });
+      // Rule 1: batches were lost. What they held was sent after the last closed stamp heard (so
+      // the frontier has not passed it) and issued before this batch.
+      if (batch.seq > source.seq + 1) this.uncertain.push({ from: source.closed ?? 0, to: batch.issued });
     } else {
       // Rule 1: the source restarted, or this is the first this node hears of it since it started itself:
       // what the source chose before and never sent here was issued before this batch.
-      this.gaps.push({ from: source.closed ?? 0, notBefore: batch.issued });
+      this.uncertain.push({ from: source.closed ?? 0, to: batch.issued });
       source.closed = undefined;
+      source.recent = [];
+      source.recentEvents = 0;
     }
     source.epoch = batch.epoch;
     source.seq = batch.seq;
     source.heardAt = this.now();
     source.issued = Math.max(source.issued, batch.issued);
     source.silent = false;
+    this.keep(source, batch);
     for (const event of batch.events) {
       const id = positionId(event);
       if (event.stamp <= this.frontier) this.late.set(id, event);
       else this.pending.set(id, event);
     }
-    if (batch.gapFrom !== undefined) this.gaps.push({ from: batch.gapFrom, notBefore: batch.issued }); // rule 5
+    // Rule 5: a state its proposer gave up on, or events it dropped, all issued before this batch.
+    if (batch.gapFrom !== undefined) this.uncertain.push({ from: batch.gapFrom, to: batch.issued });
     source.closed = Math.max(source.closed ?? -Infinity, batch.closed);
   }
 
   /**
+   * Rule 2: watchers may have passed a late event's position. Always true; a
+   * test overrides it to show what goes wrong without the gap.
+   */
+  protected lateNeedsGap(): boolean {
+    return true;
+  }
+
+  /**
    * Moves the frontier to the lowest closed stamp of the sources it waits
-   * for, stores what that releases, and tells the listeners. Nothing is
-   * stored while the frontier stands still: a gap must be stored past every
-   * position a watcher may hold.
+   * for, stores what that releases (with a gap if it passes uncertain
+   * stamps), and tells the listeners. Nothing is stored while the frontier
+   * stands still: a gap must be stored past every position a watcher holds.
    */
   async advance(): Promise<void> {
     const now = this.now();
     let lowest = Infinity;
     for (const source of this.sources.values()) {
       if (!source.silent && now - source.heardAt > this.silenceMs) {
-        // Rule 4: stop waiting for it. If it never speaks again, what it chose before it died was issued
-        // by its clock soon after its last word: the gap is stored past that, with room to spare.
+        // Rule 4: nobody this node hears has heard it either (a peer would have relayed it), so it
+        // cannot have had a state chosen since. What it had in flight was stamped by its clock
+        // before it went quiet: up to its last word, with room to spare.
         source.silent = true;
-        this.gaps.push({ from: source.closed ?? 0, notBefore: source.issued + this.silenceMs * 1000 });
+        this.uncertain.push({ from: source.closed ?? 0, to: source.issued + this.silenceMs * 1000 });
       }
       if (source.silent) continue;
       lowest = Math.min(lowest, source.closed ?? -Infinity);
@@ -145,6 +203,7 @@ export class FeedLearner {
     if (!Number.isFinite(lowest) || lowest <= this.frontier) return;
 
     const frontier = lowest;
+    const previous = this.frontier;
     const released: FeedEvent[] = [];
     for (const [id, event] of this.pending) {
       if (event.stamp > frontier) continue;
@@ -153,17 +212,22 @@ export class FeedLearner {
     }
     const late = [...this.late.values()];
     this.late = new Map();
-    const due = this.gaps.filter((gap) => gap.notBefore <= frontier);
-    this.gaps = this.gaps.filter((gap) => gap.notBefore > frontier);
+    const uncertainBefore = this.uncertain;
+    const gapNextBefore = this.gapNext;
+    const passed = this.uncertain.filter((range) => range.from < frontier && range.to > previous);
+    this.uncertain = this.uncertain.filter((range) => range.to > frontier);
+    this.gapNext = false;
     // From here on, what arrives at or below the new frontier is late.
-    const previous = this.frontier;
     this.frontier = frontier;
 
     const held = late.length === 0 ? [] : await this.options.store.holds(late);
     const missing = late.filter((_, i) => !held[i]);
-    for (const event of missing) due.push({ from: event.stamp, notBefore: event.stamp }); // rule 2
+    let gapFrom = Math.min(...passed.map((range) => range.from), gapNextBefore ? 0 : Infinity);
+    // Rule 2: a late event nobody announced (a safety net: the rules above cover every late event
+    // the argument knows of). Watchers here are told; one that already took its position elsewhere is not.
+    for (const event of missing) if (this.lateNeedsGap()) gapFrom = Math.min(gapFrom, event.stamp);
     const events = [...released, ...missing].sort(compareFeedPositions);
-    const gaps: FeedGap[] = due.length === 0 ? [] : [{ at: frontier, from: Math.min(...due.map((gap) => gap.from)) }];
+    const gaps: FeedGap[] = Number.isFinite(gapFrom) ? [{ at: frontier, from: gapFrom }] : [];
     const raiseBound = frontier > this.bound;
     const flush: FeedFlush = {
       events,
@@ -177,7 +241,8 @@ export class FeedLearner {
         // Nothing stored: the next advance tries again from the old frontier, with everything this held.
         this.frontier = previous;
         for (const event of events) this.pending.set(positionId(event), event);
-        this.gaps.push(...due);
+        this.uncertain = [...uncertainBefore, ...this.uncertain.filter((range) => !uncertainBefore.includes(range))];
+        this.gapNext = gapNextBefore || missing.length > 0;
         throw error;
       }
       if (raiseBound) this.bound = flush.bound!;
@@ -185,14 +250,29 @@ export class FeedLearner {
     this.served = frontier;
     for (const listener of this.listeners) listener({ events, gaps, frontier });
   }
+
+  private sourceState(sourceId: string): SourceState {
+    const source = this.sources.get(sourceId);
+    if (source === undefined) throw new RangeError(`unknown feed source ${JSON.stringify(sourceId)}`);
+    return source;
+  }
+
+  /** Keeps the source's latest batches for relaying: the last few seconds' worth, bounded by events. */
+  private keep(source: SourceState, batch: FeedBatch): void {
+    source.recent.push(batch);
+    source.recentEvents += batch.events.length;
+    while (
+      source.recent.length > RELAY_KEEP_BATCHES ||
+      (source.recentEvents > RELAY_KEEP_EVENTS && source.recent.length > 1)
+    ) {
+      source.recentEvents -= source.recent.shift()!.events.length;
+    }
+  }
 }
 
-interface PendingGap {
-  /** Events from this stamp on may be missing (0: anything). */
-  readonly from: number;
-  /** The highest stamp a missing event may have: the gap is stored at a frontier at least this high. */
-  readonly notBefore: number;
-}
+/** Batches kept per source for relaying: at one every 50 ms, ten seconds of them. */
+const RELAY_KEEP_BATCHES = 200;
+const RELAY_KEEP_EVENTS = 20_000;
 
 function positionId(event: FeedEvent): string {
   return `${event.stamp}\u0000${event.key}`;

@@ -7,13 +7,13 @@ const event = (stamp: number, key = `k${stamp}`): FeedEvent => ({ stamp, key, ve
 
 /** A link whose sends are answered by the test. */
 function manualLink(nodeId: string) {
-  const sent: FeedBatch[] = [];
+  const sent: FeedBatch[][] = [];
   const answers: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   const link: FeedLink = {
     nodeId,
-    send: (batch) =>
+    send: (batches) =>
       new Promise<void>((resolve, reject) => {
-        sent.push(batch);
+        sent.push([...batches]);
         answers.push({ resolve, reject });
       }),
   };
@@ -26,16 +26,16 @@ function manualLink(nodeId: string) {
   return { link, sent, answer };
 }
 
-function publisher(links: FeedLink[], maxQueuedEvents = 100) {
+function publisher(links: FeedLink[], keepBatches = 100) {
   let wall = 1000;
   let now = 0;
   const clock = new HybridClock(() => wall);
-  const feed = new FeedPublisher({ nodeId: 'n1', epoch: 'e1', links, clock, maxQueuedEvents, now: () => now });
+  const feed = new FeedPublisher({ nodeId: 'n1', epoch: 'e1', links, clock, keepBatches, now: () => now });
   return { feed, setWall: (value: number) => (wall = value), later: (ms: number) => (now += ms) };
 }
 
 describe('FeedPublisher', () => {
-  it('keeps the closed stamp below every state in flight, and sends each event ahead of a closed stamp above it', async () => {
+  it('keeps the closed stamp below every state in flight, and sends each event ahead of a closed stamp above it', () => {
     const n2 = manualLink('n2');
     const { feed, setWall } = publisher([n2.link]);
     const first = feed.stamp(undefined);
@@ -46,41 +46,50 @@ describe('FeedPublisher', () => {
     feed.chosen(event(second));
     expect(feed.closed()).toBe(999);
     feed.flush();
-    expect(n2.sent[0]).toMatchObject({ source: 'n1', epoch: 'e1', seq: 1, events: [event(second)], closed: 999 });
-    expect(n2.sent[0]!.issued).toBeGreaterThanOrEqual(second);
+    expect(n2.sent[0]).toEqual([
+      { source: 'n1', epoch: 'e1', seq: 1, events: [event(second)], closed: 999, issued: 9000 },
+    ]);
     feed.notChosen(first);
     expect(feed.closed()).toBe(9000);
   });
 
-  it('sends one batch at a time per link, again unchanged after a failure, and numbers new ones in order', async () => {
+  it('sends every link the same numbered batches, one send at a time, again after a failure and a pause', async () => {
     const n2 = manualLink('n2');
-    const { feed, later } = publisher([n2.link]);
+    const n3 = manualLink('n3');
+    const { feed, later } = publisher([n2.link, n3.link]);
     feed.chosen(event(feed.stamp(undefined)));
     feed.flush();
     feed.chosen(event(feed.stamp(undefined)));
-    feed.flush(); // still in flight: nothing new goes
+    feed.flush(); // the first send is still out: the second batch waits
     expect(n2.sent).toHaveLength(1);
     await n2.answer(false);
-    feed.flush(); // too soon after a failure
+    await n3.answer(true);
+    feed.flush(); // n3 takes batches 2 and 3; n2 waits out its pause
+    expect(n3.sent[1]!.map((b) => b.seq)).toEqual([2, 3]);
     expect(n2.sent).toHaveLength(1);
     later(50);
     feed.flush();
-    expect(n2.sent[1]).toEqual(n2.sent[0]);
-    await n2.answer(true);
-    feed.flush();
-    expect(n2.sent[2]).toMatchObject({ seq: 2, events: [event(1001)] });
+    expect(n2.sent[1]!.map((b) => b.seq)).toEqual([1, 2, 3, 4]);
+    expect(n2.sent[1]![1]).toEqual(n3.sent[1]![0]);
   });
 
-  it('announces a gap for an outcome it gave up on, and for events it dropped when a link fell behind', async () => {
+  it('announces a gap for an outcome it gave up on', () => {
     const n2 = manualLink('n2');
-    const { feed } = publisher([n2.link], 2);
+    const { feed } = publisher([n2.link]);
     const unknown = feed.stamp(undefined);
     feed.unknown(unknown);
     feed.flush();
-    expect(n2.sent[0]).toMatchObject({ gapFrom: unknown });
-    for (let i = 0; i < 3; i++) feed.chosen(event(feed.stamp(undefined)));
-    await n2.answer(true);
+    expect(n2.sent[0]![0]).toMatchObject({ gapFrom: unknown });
+  });
+
+  it('lets a link that fell too far behind skip to the oldest batch it keeps', async () => {
+    const n2 = manualLink('n2');
+    const { feed, later } = publisher([n2.link], 3);
     feed.flush();
-    expect(n2.sent[1]).toMatchObject({ seq: 2, events: [], gapFrom: 1001 });
+    await n2.answer(false);
+    for (let i = 0; i < 5; i++) feed.flush();
+    later(50);
+    feed.flush();
+    expect(n2.sent[1]!.map((b) => b.seq)).toEqual([5, 6, 7]);
   });
 });

@@ -10,10 +10,18 @@ export interface FeedPublisherOptions {
   /** Every node's learner, this node's own included. */
   readonly links: readonly FeedLink[];
   readonly clock: HybridClock;
-  /** How often each link gets a batch (its closed stamp, and any events). Default 50. */
+  /** How often a batch is made (its closed stamp, and any events). Default 50. */
   readonly intervalMs?: number;
-  /** Events kept for a link that does not answer; beyond it they are dropped and a gap announced. Default 10,000. */
-  readonly maxQueuedEvents?: number;
+  /**
+   * Batches kept for links that fall behind, by count and by events. A link
+   * further behind skips to the oldest kept: its node sees the numbers skip
+   * (a gap), and may take the missing ones from a peer. Defaults 1200 (a
+   * minute at 50 ms) and 20,000.
+   */
+  readonly keepBatches?: number;
+  readonly keepEvents?: number;
+  /** Most batches in one send. Default 100. */
+  readonly batchesPerSend?: number;
   /** Bound of one send. Default 1000. */
   readonly sendTimeoutMs?: number;
   /** For the pause after a failed send. Default Date.now. */
@@ -23,33 +31,39 @@ export interface FeedPublisherOptions {
 /**
  * The proposer's side of the change feed (docs/protocol.md, "Watching"): it
  * stamps the states the proposer builds, keeps their stamps in flight until
- * their outcome is known, and sends every node, on one ordered stream each,
- * the events of the states that were chosen, each stream's batches followed
- * by the closed stamp. One batch per link is in flight at a time, and a batch
- * that failed is sent again unchanged, so a stream arrives in order and a
- * receiver can drop a repeat by its number.
+ * their outcome is known, and makes one ordered stream of batches (the
+ * events of chosen states, then the closed stamp), which every link sends
+ * its node in order, resending what failed, one send at a time.
  */
 export class FeedPublisher {
   private readonly inFlight = new StampsInFlight();
-  private readonly streams: LinkStream[];
+  private readonly links: LinkCursor[];
   private readonly intervalMs: number;
+  private readonly keepBatches: number;
+  private readonly keepEvents: number;
+  private readonly batchesPerSend: number;
+  private readonly sendTimeoutMs: number;
+  private readonly now: () => number;
+  /** Events of chosen states since the last batch. */
+  private queued: FeedEvent[] = [];
+  private gapFrom: number | undefined;
+  /** The stream's latest batches, oldest first; `log[0].seq` is `firstKept`. */
+  private log: FeedBatch[] = [];
+  private loggedEvents = 0;
+  private seq = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: FeedPublisherOptions) {
     this.intervalMs = options.intervalMs ?? 50;
-    this.streams = options.links.map(
-      (link) =>
-        new LinkStream(
-          link,
-          { source: options.nodeId, epoch: options.epoch },
-          options.maxQueuedEvents ?? 10_000,
-          options.sendTimeoutMs ?? 1000,
-          options.now ?? (() => Date.now()),
-        ),
-    );
+    this.keepBatches = options.keepBatches ?? 1200;
+    this.keepEvents = options.keepEvents ?? 20_000;
+    this.batchesPerSend = options.batchesPerSend ?? 100;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 1000;
+    this.now = options.now ?? (() => Date.now());
+    this.links = options.links.map((link) => ({ link, next: 1, sending: false, retryDelayMs: 0, retryAt: 0 }));
   }
 
-  /** Sends every link a batch every intervalMs until stop(). */
+  /** Makes a batch and sends it every intervalMs until stop(). */
   start(): void {
     if (this.timer !== undefined) return;
     this.timer = setInterval(() => this.flush(), this.intervalMs);
@@ -75,7 +89,7 @@ export class FeedPublisher {
 
   /** The state stamped `event.stamp` is chosen: its event goes out ahead of the next closed stamp. */
   chosen(event: FeedEvent): void {
-    for (const stream of this.streams) stream.enqueue(event);
+    this.queued.push(event);
     this.inFlight.remove(event.stamp);
   }
 
@@ -86,7 +100,7 @@ export class FeedPublisher {
 
   /** The proposer gave up on the state's outcome: it may be chosen, and nobody will publish it (rule 5). */
   unknown(stamp: number): void {
-    for (const stream of this.streams) stream.announceGap(stamp);
+    this.gapFrom = this.gapFrom === undefined ? stamp : Math.min(this.gapFrom, stamp);
     this.inFlight.remove(stamp);
   }
 
@@ -97,96 +111,86 @@ export class FeedPublisher {
    * it if they have it.
    */
   recovered(event: FeedEvent): void {
-    for (const stream of this.streams) stream.enqueue(event);
+    this.queued.push(event);
   }
 
   /** Every event sent from now on has a higher stamp, but for recovered ones. */
   closed(): number {
     const lowest = this.inFlight.lowest();
-    return lowest === undefined ? this.options.clock.current() : lowest - 1;
+    return lowest === undefined ? this.clockNow() : lowest - 1;
   }
 
-  /** Sends each idle link a batch now: the events queued for it, then the closed stamp. */
-  flush(): void {
-    for (const stream of this.streams)
-      stream.pump(
-        () => this.closed(),
-        () => this.options.clock.current(),
-      );
-  }
-}
-
-/** One link's ordered stream of batches. */
-class LinkStream {
-  private queued: FeedEvent[] = [];
-  private gapFrom: number | undefined;
-  private seq = 0;
-  /** The batch to send (again, until it gets through). */
-  private unsent: FeedBatch | undefined;
-  private inFlight = false;
-  /** After a failed send, the next waits this long (doubling to a second), so a dead node is not hammered. */
-  private retryDelayMs = 0;
-  private retryAt = 0;
-
-  constructor(
-    private readonly link: FeedLink,
-    private readonly origin: { source: string; epoch: string },
-    private readonly maxQueuedEvents: number,
-    private readonly timeoutMs: number,
-    private readonly now: () => number,
-  ) {}
-
-  enqueue(event: FeedEvent): void {
-    if (this.queued.length >= this.maxQueuedEvents) {
-      // The link is not keeping up (its node is down or cut off): drop what waits and say so.
-      this.announceGap(Math.min(event.stamp, ...this.queued.map((queued) => queued.stamp)));
-      this.queued = [];
-      return;
-    }
-    this.queued.push(event);
-  }
-
-  announceGap(from: number): void {
-    this.gapFrom = this.gapFrom === undefined ? from : Math.min(this.gapFrom, from);
+  /** The clock's current value (raising it to now): every later stamp is above it. */
+  protected clockNow(): number {
+    return this.options.clock.current();
   }
 
   /**
-   * Sends the next batch if none is in flight: the one that failed last time,
-   * unchanged, or a new one. `closed` is read after the events are taken: an
-   * event not taken yet belongs to a state still in flight, so the closed
-   * stamp stays below it.
+   * Makes the next batch (the events queued, then the closed stamp: read
+   * after the events are taken, since an event not taken yet belongs to a
+   * state still in flight) and has every idle link send what it has not.
    */
-  pump(closed: () => number, issued: () => number): void {
-    if (this.inFlight || (this.unsent !== undefined && this.now() < this.retryAt)) return;
-    if (this.unsent === undefined) {
-      const events = this.queued;
-      this.queued = [];
-      const gapFrom = this.gapFrom;
-      this.gapFrom = undefined;
-      this.unsent = {
-        ...this.origin,
-        seq: ++this.seq,
-        events,
-        ...(gapFrom === undefined ? {} : { gapFrom }),
-        closed: closed(),
-        issued: issued(),
-      };
-    }
-    void this.send(this.unsent);
+  flush(): void {
+    const events = this.queued;
+    this.queued = [];
+    const gapFrom = this.gapFrom;
+    this.gapFrom = undefined;
+    const batch: FeedBatch = {
+      source: this.options.nodeId,
+      epoch: this.options.epoch,
+      seq: ++this.seq,
+      events,
+      ...(gapFrom === undefined ? {} : { gapFrom }),
+      closed: this.closed(),
+      issued: this.clockNow(),
+    };
+    this.log.push(batch);
+    this.loggedEvents += events.length;
+    this.trimLog();
+    for (const cursor of this.links) this.pump(cursor);
   }
 
-  private async send(batch: FeedBatch): Promise<void> {
-    this.inFlight = true;
-    try {
-      await this.link.send(batch, this.timeoutMs);
-      this.unsent = undefined;
-      this.retryDelayMs = 0;
-    } catch {
-      // Maybe not delivered: the same batch goes again, after a pause.
-      this.retryDelayMs = Math.min(1000, Math.max(50, this.retryDelayMs * 2));
-      this.retryAt = this.now() + this.retryDelayMs;
-    } finally {
-      this.inFlight = false;
+  private trimLog(): void {
+    const slowest = Math.min(...this.links.map((cursor) => cursor.next));
+    while (
+      this.log.length > 1 &&
+      (this.log[0]!.seq < slowest || this.log.length > this.keepBatches || this.loggedEvents > this.keepEvents)
+    ) {
+      this.loggedEvents -= this.log.shift()!.events.length;
     }
   }
+
+  private pump(cursor: LinkCursor): void {
+    if (cursor.sending || this.now() < cursor.retryAt || this.log.length === 0) return;
+    const firstKept = this.log[0]!.seq;
+    // Too far behind: what it missed is gone; its node sees the numbers skip.
+    if (cursor.next < firstKept) cursor.next = firstKept;
+    const from = cursor.next - firstKept;
+    const batches = this.log.slice(from, from + this.batchesPerSend);
+    if (batches.length === 0) return;
+    cursor.sending = true;
+    cursor.link.send(batches, this.sendTimeoutMs).then(
+      () => {
+        cursor.sending = false;
+        cursor.retryDelayMs = 0;
+        cursor.next = batches.at(-1)!.seq + 1;
+      },
+      () => {
+        // Maybe not delivered: sent again after a pause (doubling to a second), so a dead node is not hammered.
+        cursor.sending = false;
+        cursor.retryDelayMs = Math.min(1000, Math.max(50, cursor.retryDelayMs * 2));
+        cursor.retryAt = this.now() + cursor.retryDelayMs;
+      },
+    );
+  }
+}
+
+/** Where one link is in the stream. */
+interface LinkCursor {
+  readonly link: FeedLink;
+  /** The seq of the first batch it has not delivered. */
+  next: number;
+  sending: boolean;
+  retryDelayMs: number;
+  retryAt: number;
 }

@@ -152,6 +152,8 @@ export class FeedWatchers {
         if (watchers === undefined) continue;
         for (const watcher of [...watchers]) {
           if (watcher.backlog !== undefined) continue; // it gets the whole advance when caught up
+          // A watcher that resumed from an id another node gave it may be ahead of this node.
+          if (compareFeedPositions(position, watcher.position) <= 0) continue;
           this.send(watcher, { kind: 'event', event, position });
         }
       }

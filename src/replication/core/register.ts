@@ -44,6 +44,12 @@ export interface RegisterState extends RegisterContent {
    * before lineages were stored.
    */
   readonly lineage: readonly ChangeId[];
+  /**
+   * The change feed's stamp (docs/protocol.md, "Watching"), taken by the
+   * proposer that raised the version; kept by changes that keep the content.
+   * Undefined: a state from before stamps, or from a proposer without a feed.
+   */
+  readonly stamp?: number;
 }
 
 /** A key never written: the origin of every chain of states, whose change id is ZERO_BALLOT. */
@@ -66,6 +72,7 @@ export function proposedState(
   content: RegisterContent,
   changeId: ChangeId,
   limit = LINEAGE_LIMIT,
+  stamp?: number,
 ): RegisterState {
   if (content.version === found.version) return found; // the version rule: same version, same content
   return {
@@ -73,6 +80,7 @@ export function proposedState(
     value: content.value,
     version: content.version,
     lineage: [changeId, ...found.lineage].slice(0, limit),
+    ...(stamp === undefined ? {} : { stamp }),
   };
 }
 

@@ -13,18 +13,22 @@ import { FeedLearner } from '../core/feed-learner';
 import { FeedPublisher } from '../core/feed-publisher';
 import { FeedStore } from '../core/feed-store';
 import { FeedWatchers } from '../core/feed-watchers';
-import { parseFeedBatch } from '../peer-api/peer-messages';
+import { parseFeedBatches, parseFeedRelayBody } from '../peer-api/peer-messages';
+import { FeedRelay } from '../core/feed-relay';
 import { PeerChannels } from '../../peer-transport/peer-channels';
 
 /** How often the learner moves its frontier (and watchers get what it released). */
 const ADVANCE_EVERY_MS = 20;
+/** How often proposers gone quiet are asked for through the peers. */
+const RELAY_EVERY_MS = 200;
 /** How often old events are deleted. */
 const TRIM_EVERY_MS = 10_000;
 
 /**
  * Runs this node's change feed for the life of the node: its publisher's
- * streams to every node, its learner's frontier, retention; serves peers'
- * batches on the peer channel. Stops before the database closes.
+ * stream to every node, its learner's frontier, the relay of proposers it
+ * cannot hear, retention; serves peers' batches (and relays its own copies)
+ * on the peer channel. Stops before the database closes.
  */
 @Injectable()
 export class ChangeFeedService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -39,6 +43,7 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationBootstrap, 
     private readonly learner: FeedLearner,
     private readonly publisher: FeedPublisher,
     private readonly watchers: FeedWatchers,
+    private readonly relay: FeedRelay,
     private readonly store: FeedStore,
     private readonly channels: PeerChannels,
   ) {}
@@ -47,8 +52,14 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationBootstrap, 
     this.channels.handle('feed', (body) => {
       // Until the learner has read its bound it cannot place what arrives: the publisher sends it again.
       if (!this.ready) throw new ServiceUnavailableException('the change feed is starting');
-      this.learner.receive(parseFeedBatch(body));
+      for (const batch of parseFeedBatches(body)) this.learner.receive(batch);
       return Promise.resolve({});
+    });
+    this.channels.handle('feed-relay', (body) => {
+      if (!this.ready) throw new ServiceUnavailableException('the change feed is starting');
+      const { source, epoch, afterSeq } = parseFeedRelayBody(body);
+      if (!this.learner.sourceIds.includes(source)) return Promise.resolve({ batches: [] });
+      return Promise.resolve({ batches: this.learner.batchesAfter(source, epoch, afterSeq) });
     });
   }
 
@@ -58,6 +69,7 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationBootstrap, 
     this.publisher.start();
     this.loops = [
       this.every(ADVANCE_EVERY_MS, () => this.learner.advance(), 'storing the change feed'),
+      this.every(RELAY_EVERY_MS, () => this.relay.pass(), 'relaying the change feed'),
       this.every(TRIM_EVERY_MS, () => this.trim(), 'trimming the change feed'),
     ];
   }

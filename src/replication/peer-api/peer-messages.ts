@@ -158,29 +158,44 @@ export function parseScanBody(body: unknown): { after: string | null; limit: num
   return { after: after as string | null, limit: limit as number };
 }
 
-/** One batch of a proposer's change-feed stream (docs/protocol.md, "Watching"). */
-export function parseFeedBatch(body: unknown): FeedBatch {
-  const batch = objectAt(body, 'body');
-  if (typeof batch.source !== 'string' || !isValidNodeId(batch.source)) invalid('source must be a node id');
+/** Consecutive batches of a proposer's change-feed stream (docs/protocol.md, "Watching"). */
+export function parseFeedBatches(body: unknown): FeedBatch[] {
+  return listOf(body, 'batches').map((item, index) => parseFeedBatch(item, `batches[${index}]`));
+}
+
+function parseFeedBatch(body: unknown, at: string): FeedBatch {
+  const batch = objectAt(body, at);
+  if (typeof batch.source !== 'string' || !isValidNodeId(batch.source)) invalid(`${at}.source must be a node id`);
   if (typeof batch.epoch !== 'string' || batch.epoch.length === 0 || batch.epoch.length > 64)
-    invalid('epoch must be a string of 1-64 characters');
-  requireCount(batch.seq, 'seq', 1);
-  requireCount(batch.closed, 'closed', 0);
-  requireCount(batch.issued, 'issued', 0);
-  if (batch.gapFrom !== undefined) requireCount(batch.gapFrom, 'gapFrom', 0);
+    invalid(`${at}.epoch must be a string of 1-64 characters`);
+  requireCount(batch.seq, `${at}.seq`, 1);
+  requireCount(batch.closed, `${at}.closed`, 0);
+  requireCount(batch.issued, `${at}.issued`, 0);
+  if (batch.gapFrom !== undefined) requireCount(batch.gapFrom, `${at}.gapFrom`, 0);
   const events = listOf(body, 'events');
   events.forEach((item, index) => {
-    const at = `events[${index}]`;
-    const event = objectAt(item, at);
-    requireCount(event.stamp, `${at}.stamp`, 0);
-    requireKey(event.key, `${at}.key`);
-    requireCount(event.version, `${at}.version`, 1);
-    if (typeof event.present !== 'boolean') invalid(`${at}.present must be a boolean`);
-    if (event.present && event.value === undefined) invalid(`${at}.value is required when present`);
+    const eventAt = `${at}.events[${index}]`;
+    const event = objectAt(item, eventAt);
+    requireCount(event.stamp, `${eventAt}.stamp`, 0);
+    requireKey(event.key, `${eventAt}.key`);
+    requireCount(event.version, `${eventAt}.version`, 1);
+    if (typeof event.present !== 'boolean') invalid(`${eventAt}.present must be a boolean`);
+    if (event.present && event.value === undefined) invalid(`${eventAt}.value is required when present`);
   });
   return body as FeedBatch;
 }
 
 function requireCount(value: unknown, at: string, least: number): void {
   if (!Number.isSafeInteger(value) || (value as number) < least) invalid(`${at} must be a whole number >= ${least}`);
+}
+
+/** A request for the batches a peer kept of a proposer's stream. */
+export function parseFeedRelayBody(body: unknown): { source: string; epoch: string | undefined; afterSeq: number } {
+  const fields = objectAt(body, 'body');
+  if (typeof fields.source !== 'string' || !isValidNodeId(fields.source)) invalid('source must be a node id');
+  const epoch = fields.epoch ?? undefined;
+  if (epoch !== undefined && (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > 64))
+    invalid('epoch must be null or a string of 1-64 characters');
+  requireCount(fields.afterSeq, 'afterSeq', 0);
+  return { source: fields.source, epoch: epoch, afterSeq: fields.afterSeq as number };
 }
