@@ -78,7 +78,7 @@ describe('peer message parsing', () => {
       'a lineage longer than the limit',
       () => parseAcceptBody(lineage([...Array.from({ length: LINEAGE_LIMIT }, (_, i) => b(20 - i)), ''], b(20))),
     ],
-    ...[1.5, -1, 0, '1800000000000', 2 ** 53].map((expiresAt) => [
+    ...[1.5, -1, 0, '1800000000000', 2 ** 53].map((expiresAt): [string, () => unknown] => [
       `an expiry of ${JSON.stringify(expiresAt)}`,
       () => parseAcceptBody({ requests: [{ key: 'a', ballot: b(5), state: { ...state, expiresAt } }] }),
     ]),
