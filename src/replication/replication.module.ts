@@ -16,6 +16,8 @@ import { KeyLister } from './core/key-lister';
 import { Proposer } from './core/proposer';
 import { TombstoneSettler } from './core/tombstone-settler';
 import { TombstoneSettlerService } from './maintenance/tombstone-settler.service';
+import { Expirer, expireIfDue } from './core/expirer';
+import { ExpirerService } from './maintenance/expirer.service';
 import { AcceptorClient } from './core/transport';
 import { PeerAcceptorClient } from './peer-api/peer-acceptor-client';
 import { PeerChannels } from '../peer-transport/peer-channels';
@@ -162,6 +164,17 @@ import { FeedRelay } from './core/feed-relay';
         }),
     },
     ChangeFeedService,
+    {
+      provide: Expirer,
+      inject: [APP_CONFIG, AcceptorStore, Proposer, KeyRouter],
+      useFactory: (config: AppConfig, store: AcceptorStore, proposer: Proposer, router: KeyRouter) =>
+        new Expirer({
+          store,
+          prefers: (key) => router.preferredNode(key) === config.nodeId,
+          expire: (key, expiresAt, deadlineMs) => proposer.change(key, expireIfDue(expiresAt), deadlineMs),
+        }),
+    },
+    ExpirerService,
     { provide: Registers, useClass: ReplicationService },
   ],
   exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, FeedWatchers],

@@ -16,6 +16,13 @@ export interface RegisterContent {
    * it (enforced by the proposer, see followsVersionRule).
    */
   readonly version: number;
+  /**
+   * When a present key expires, in ms since the epoch (absent: never). The
+   * expirer deletes the key with an ordinary quorum write once this time has
+   * passed (see expireIfDue); until then reads return it, so a read never
+   * contradicts the delete that follows. Tombstones never carry one.
+   */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -79,6 +86,8 @@ export function proposedState(
     present: content.present,
     value: content.value,
     version: content.version,
+    // Only a present key can expire; a key without an expiry has no such field at all.
+    ...(content.present && content.expiresAt !== undefined && { expiresAt: content.expiresAt }),
     lineage: [changeId, ...found.lineage].slice(0, limit),
     ...(stamp === undefined ? {} : { stamp }),
   };
@@ -87,13 +96,14 @@ export function proposedState(
 /**
  * Whether two states are the same register content as clients would see it
  * (the lineage is not compared): same presence and version, and (when present) values
- * equal as JSON, key order ignored. A tombstone's value is meaningless, so it
+ * equal as JSON, key order ignored, and the same expiry. A tombstone's value is meaningless, so it
  * is not compared. `undefined` when a value cannot be serialised as JSON, in
  * which case the answer is unknown and callers must assume the worst.
  */
 export function sameState(a: RegisterContent, b: RegisterContent): boolean | undefined {
   if (a.present !== b.present || a.version !== b.version) return false;
   if (!a.present) return true;
+  if (a.expiresAt !== b.expiresAt) return false;
   const left = canonicalJson(a.value);
   const right = canonicalJson(b.value);
   return left === undefined || right === undefined ? undefined : left === right;

@@ -90,9 +90,23 @@ function requireState(state: unknown, ballot: string, at: string): void {
   if (typeof s.present !== 'boolean') invalid(`${at}.present must be a boolean`);
   if (!Number.isSafeInteger(s.version) || (s.version as number) < 0) invalid(`${at}.version must be a whole number`);
   if (s.present && s.value === undefined) invalid(`${at}.value is required when present`);
+  requireExpiry(s, at);
   // A peer on the release before lineages sends none: stored as "not known", which is always safe.
   if (s.lineage === undefined) s.lineage = [];
   requireLineage(s.lineage, ballot, `${at}.lineage`);
+}
+
+/**
+ * An expiry is a whole, positive number of ms since the epoch, on a present
+ * state only (a tombstone cannot expire). Null is read as none, and dropped so
+ * that a state without an expiry has no such field, as everywhere else.
+ */
+function requireExpiry(s: { present?: unknown; expiresAt?: unknown }, at: string): void {
+  if (s.expiresAt === null) delete s.expiresAt;
+  if (s.expiresAt === undefined) return;
+  if (!Number.isSafeInteger(s.expiresAt) || (s.expiresAt as number) <= 0)
+    invalid(`${at}.expiresAt must be a whole number of ms since the epoch`);
+  if (s.present !== true) invalid(`${at}.expiresAt is allowed only on a present state`);
 }
 
 /**
