@@ -95,11 +95,12 @@ import { FeedRelay } from './core/feed-relay';
     KeyRouter,
     {
       provide: Proposer,
-      inject: [APP_CONFIG, BallotClock, ACCEPTORS],
-      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[]) =>
+      inject: [APP_CONFIG, BallotClock, ACCEPTORS, FeedPublisher],
+      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[], feed: FeedPublisher) =>
         new Proposer({
           clock,
           acceptors,
+          feed,
           callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
           batching: { lingerMs: BATCH_LINGER_MS },
         }),

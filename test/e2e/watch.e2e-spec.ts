@@ -54,6 +54,18 @@ describe('watching a prefix (three-node cluster)', () => {
     expect(stream.events.filter((e) => e.event === 'resync')).toEqual([]);
   });
 
+  it('shows a TTL as expiresAt, and the expiry as a delete with a new version', async () => {
+    const stream = await watch('n2', 'lease/');
+    await started(stream);
+    const written = await http(cluster.url('n3'), 'PUT', kvPath('lease/a'), { json: { value: 'held', ttlSeconds: 1 } });
+    expect(written.status).toBe(201);
+    await stream.until((s) => s.changes().length >= 2, 10_000, 'the put and the expiry');
+    const [put, expired] = stream.events.filter((e) => e.event !== 'resync').map((e) => JSON.parse(e.data) as object);
+    expect(put).toEqual({ key: 'lease/a', value: 'held', version: 1, expiresAt: written.body.expiresAt });
+    expect(stream.events.filter((e) => e.event !== 'resync').map((e) => e.event)).toEqual(['put', 'delete']);
+    expect(expired).toEqual({ key: 'lease/a', value: null, version: 2 });
+  });
+
   it('resumes on another node from Last-Event-ID with exactly the changes after it', async () => {
     const first = await watch('n1', 'resume/');
     await started(first);

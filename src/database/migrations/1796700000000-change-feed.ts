@@ -8,11 +8,14 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * replicated; a node that lost its disk starts a new feed with a gap.
  *
  * Stamps are microseconds: bigint. Values are `json` like the registers'.
+ * Registers keep the stamp of their state (`kv_register.stamp`), so the next
+ * version, on whichever node, is stamped above it; existing rows have none.
  */
 export class ChangeFeed1796700000000 implements MigrationInterface {
   name = 'ChangeFeed1796700000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE kv_register ADD COLUMN stamp bigint NULL');
     await queryRunner.query(`
       CREATE TABLE kv_feed_event (
         stamp   bigint NOT NULL,
@@ -20,6 +23,7 @@ export class ChangeFeed1796700000000 implements MigrationInterface {
         version bigint NOT NULL,
         present boolean NOT NULL,
         value   json,
+        expires_at bigint,
         PRIMARY KEY (stamp, key)
       )`);
     await queryRunner.query(`
@@ -41,5 +45,6 @@ export class ChangeFeed1796700000000 implements MigrationInterface {
     await queryRunner.query('DROP TABLE kv_feed_meta');
     await queryRunner.query('DROP TABLE kv_feed_gap');
     await queryRunner.query('DROP TABLE kv_feed_event');
+    await queryRunner.query('ALTER TABLE kv_register DROP COLUMN stamp');
   }
 }

@@ -19,6 +19,8 @@ export interface FeedEvent {
   readonly present: boolean;
   /** Meaningless when `present` is false. */
   readonly value: unknown;
+  /** When the key expires (ms since the epoch), for a present key written with a TTL. */
+  readonly expiresAt?: number;
 }
 
 /** Feed order: stamp, then key (in the store's byte order, as JavaScript's order of UTF-16 is not). */

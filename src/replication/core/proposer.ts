@@ -683,5 +683,12 @@ function onlyReply<T extends { readonly key: string }>(replies: readonly T[], ke
 }
 
 function feedEvent(key: string, state: RegisterState, stamp: number): FeedEvent {
-  return { stamp, key, version: state.version, present: state.present, value: state.present ? state.value : null };
+  return {
+    stamp,
+    key,
+    version: state.version,
+    present: state.present,
+    value: state.present ? state.value : null,
+    ...(state.present && state.expiresAt !== undefined && { expiresAt: state.expiresAt }),
+  };
 }

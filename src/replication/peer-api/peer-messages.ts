@@ -91,6 +91,9 @@ function requireState(state: unknown, ballot: string, at: string): void {
   if (!Number.isSafeInteger(s.version) || (s.version as number) < 0) invalid(`${at}.version must be a whole number`);
   if (s.present && s.value === undefined) invalid(`${at}.value is required when present`);
   requireExpiry(s, at);
+  // A change-feed stamp (µs); a peer on the release before stamps sends none.
+  if (s.stamp === null) delete s.stamp;
+  if (s.stamp !== undefined) requireCount(s.stamp, `${at}.stamp`, 0);
   // A peer on the release before lineages sends none: stored as "not known", which is always safe.
   if (s.lineage === undefined) s.lineage = [];
   requireLineage(s.lineage, ballot, `${at}.lineage`);
@@ -195,6 +198,7 @@ function parseFeedBatch(body: unknown, at: string): FeedBatch {
     requireCount(event.version, `${eventAt}.version`, 1);
     if (typeof event.present !== 'boolean') invalid(`${eventAt}.present must be a boolean`);
     if (event.present && event.value === undefined) invalid(`${eventAt}.value is required when present`);
+    if (event.expiresAt !== undefined) requireCount(event.expiresAt, `${eventAt}.expiresAt`, 1);
   });
   return body as FeedBatch;
 }

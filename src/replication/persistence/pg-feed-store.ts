@@ -11,6 +11,7 @@ interface EntryRow {
   version: string | null;
   present: boolean | null;
   value: unknown;
+  expires_at: string | null;
   from_stamp: string | null;
 }
 
@@ -33,12 +34,12 @@ export class PgFeedStore implements FeedStore {
   async append(flush: FeedFlush): Promise<void> {
     const { events, gaps } = flush;
     await this.pool().query({
-      name: 'kv_feed_append_v1',
+      name: 'kv_feed_append_v2',
       text: `WITH events AS (
-               INSERT INTO kv_feed_event (stamp, key, version, present, value)
-               SELECT stamp, key, version, present, value::json
-                 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::boolean[], $5::text[])
-                   AS r(stamp, key, version, present, value)
+               INSERT INTO kv_feed_event (stamp, key, version, present, value, expires_at)
+               SELECT stamp, key, version, present, value::json, expires_at
+                 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::boolean[], $5::text[], $9::bigint[])
+                   AS r(stamp, key, version, present, value, expires_at)
                ON CONFLICT DO NOTHING
              ), gaps AS (
                INSERT INTO kv_feed_gap (at, from_stamp)
@@ -55,6 +56,7 @@ export class PgFeedStore implements FeedStore {
         gaps.map((g) => String(g.at)),
         gaps.map((g) => String(g.from)),
         flush.bound === undefined ? null : String(flush.bound),
+        events.map((e) => (e.expiresAt === undefined ? null : String(e.expiresAt))),
       ],
     });
   }
@@ -81,11 +83,11 @@ export class PgFeedStore implements FeedStore {
       after.key === undefined ? 'stamp > $1::bigint' : '(stamp, key) > ($1::bigint, $5::text COLLATE "C")';
     const afterGaps = after.key === undefined ? 'at > $1::bigint' : 'at >= $1::bigint';
     const rows = await this.dataSource.query<EntryRow[]>(
-      `(SELECT 0 AS kind, stamp, key, version, present, value, NULL::bigint AS from_stamp FROM kv_feed_event
+      `(SELECT 0 AS kind, stamp, key, version, present, value, expires_at, NULL::bigint AS from_stamp FROM kv_feed_event
          WHERE ${afterEvents} AND stamp <= $2::bigint AND key ^@ $3::text
          ORDER BY stamp, key LIMIT $4)
        UNION ALL
-       (SELECT 1, at, NULL, NULL, NULL, NULL, from_stamp FROM kv_feed_gap
+       (SELECT 1, at, NULL, NULL, NULL, NULL, NULL, from_stamp FROM kv_feed_gap
          WHERE ${afterGaps} AND at <= $2::bigint
          ORDER BY at LIMIT $4)
        ORDER BY stamp, kind, key LIMIT $4`,
@@ -154,6 +156,7 @@ function toEntry(row: EntryRow): FeedEntry {
     version: Number(row.version),
     present: row.present!,
     value: row.present ? row.value : null,
+    ...(row.expires_at !== null && { expiresAt: Number(row.expires_at) }),
   };
   return { kind: 'event', event };
 }

@@ -33,6 +33,11 @@ export function sseMessage(message: WatchMessage): string {
     return `id: ${id}\nevent: resync\ndata: ${JSON.stringify(data)}\n\n`;
   }
   const { event } = message;
-  const data = { key: event.key, value: event.present ? event.value : null, version: event.version };
+  const data = {
+    key: event.key,
+    value: event.present ? event.value : null,
+    version: event.version,
+    ...(event.expiresAt !== undefined && { expiresAt: new Date(event.expiresAt).toISOString() }),
+  };
   return `id: ${id}\nevent: ${event.present ? 'put' : 'delete'}\ndata: ${JSON.stringify(data)}\n\n`;
 }

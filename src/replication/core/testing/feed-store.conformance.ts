@@ -59,6 +59,11 @@ export function describeFeedStoreRules(name: string, makeStore: () => Promise<Fe
       ]);
       expect(all[2]).toEqual({ kind: 'event', event: event(stamp + 2, 'a/3', 4, false) });
       expect(all[0]).toEqual({ kind: 'event', event: event(stamp + 1, 'a/1') });
+      await store.append({ events: [{ ...event(stamp + 9, 'ttl'), expiresAt: 1_900_000_000_000 }], gaps: [] });
+      expect((await store.read({ stamp: stamp + 8 }, stamp + 10, 'ttl', 1))[0]).toEqual({
+        kind: 'event',
+        event: { ...event(stamp + 9, 'ttl'), expiresAt: 1_900_000_000_000 },
+      });
       expect(all[4]).toEqual({ kind: 'gap', gap: { at: stamp + 2, from: 0 } });
 
       expect(keys(await store.read({ stamp: stamp + 2, key: 'a/2' }, stamp + 4, 'a/', 100))).toEqual([
