@@ -19,6 +19,8 @@ export interface AppConfig {
   readonly maxBatchItems: number;
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
+  /** Long polls (GET with waitSeconds) open at once on this node; more are refused with 503. */
+  readonly maxLongPolls: number;
   readonly logLevel: LogLevel;
   readonly peers: readonly PeerConfig[];
   readonly clusterSecret?: string;
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxBatchItems: parsed.MAX_BATCH_ITEMS ?? 1000,
     maxBodyBytes,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS ?? 2000,
+    maxLongPolls: parsed.MAX_LONG_POLLS ?? 10_000,
     logLevel: parsed.LOG_LEVEL ?? 'log',
     peers,
     clusterSecret: parsed.CLUSTER_SECRET,

@@ -12,6 +12,7 @@ import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { NodeMeta } from './core/node-meta';
 import { IDENTITY } from './core/change';
+import { KeyChangeSignals, SignallingAcceptorStore } from './core/key-change-signals';
 import { KeyLister } from './core/key-lister';
 import { Proposer } from './core/proposer';
 import { TombstoneSettler } from './core/tombstone-settler';
@@ -52,12 +53,17 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
   providers: [
     AcceptorGate,
     { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
+    { provide: KeyChangeSignals, useFactory: () => new KeyChangeSignals() },
     {
       provide: VOTING_ACCEPTOR,
-      inject: [AcceptorStore, AcceptorGate],
+      inject: [AcceptorStore, AcceptorGate, KeyChangeSignals],
       // Requests from this node's proposer and from every peer share statements.
-      useFactory: (store: AcceptorStore, gate: AcceptorGate) =>
-        new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
+      // Every accept stored is a hint for long polls on its key.
+      useFactory: (store: AcceptorStore, gate: AcceptorGate, signals: KeyChangeSignals) =>
+        new SignallingAcceptorStore(
+          new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
+          signals,
+        ),
     },
     {
       provide: BallotClock,
@@ -83,13 +89,14 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     KeyRouter,
     {
       provide: Proposer,
-      inject: [APP_CONFIG, BallotClock, ACCEPTORS],
-      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[]) =>
+      inject: [APP_CONFIG, BallotClock, ACCEPTORS, KeyChangeSignals],
+      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[], signals: KeyChangeSignals) =>
         new Proposer({
           clock,
           acceptors,
           callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
           batching: { lingerMs: BATCH_LINGER_MS },
+          onChosen: (key, state) => signals.notify(key, state.version),
         }),
     },
     {
@@ -116,6 +123,6 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     TombstoneSettlerService,
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule],
+  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, KeyChangeSignals],
 })
 export class ReplicationModule {}

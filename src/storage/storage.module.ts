@@ -10,6 +10,7 @@ import { KvExecutor } from './kv-executor';
 import { KvController } from './kv.controller';
 import { KvListingService } from './kv-listing.service';
 import { FORWARDING_CLIENTS, KvService } from './kv.service';
+import { LongPollService } from './long-poll.service';
 import { RequestLimits } from './request-limits';
 
 @Module({
@@ -19,6 +20,7 @@ import { RequestLimits } from './request-limits';
     KvExecutor,
     KvService,
     KvListingService,
+    LongPollService,
     RequestLimits,
     {
       provide: FORWARDING_CLIENTS,
@@ -27,5 +29,6 @@ import { RequestLimits } from './request-limits';
         config.peers.map((peer) => new ForwardingClient(peer, channels.to(peer))),
     },
   ],
+  exports: [LongPollService],
 })
 export class StorageModule {}
