@@ -141,7 +141,7 @@ describe('long poll: GET ?waitSeconds&afterVersion (single node)', () => {
     expect(stayed.body).toEqual({ key: 'quiet', value: 'same', version: 1 });
     expect(stayed.ms).toBeGreaterThanOrEqual(950);
     expect(stayed.ms).toBeLessThan(5000);
-    expectErrorBody(missing as HttpResult, 404);
+    expectErrorBody(missing, 404);
     expect(missing.headers.get('x-kv-version')).toBeNull();
     expect(missing.ms).toBeGreaterThanOrEqual(950);
   });
