@@ -128,6 +128,41 @@ describe('VersionWaiters', () => {
     expect(wait.value).toEqual({ ok: true, version: 2, result: 'k@2' });
   });
 
+  it('reads again shortly when a hinted version was not visible yet, and gives up on it at recheckMs', async () => {
+    reads.version = 1;
+    const wait = track(waiters.wait({ key: 'k', afterVersion: 1, waitMs: 30_000 }));
+    await reads.answer();
+    signals.notify('k', 2); // stored here first: the read finds a majority still on version 1
+    await reads.answer();
+    expect(wait.settled).toBe(false);
+    reads.version = 2; // chosen now, and no hint will come again
+    await jest.advanceTimersByTimeAsync(50);
+    expect(reads.started).toBe(3);
+    await reads.answer();
+    expect(wait.value).toEqual({ ok: true, version: 2, result: 'k@2' });
+
+    // A hinted state that is never chosen: a few reads, 50 ms, 100 ms, ... apart, then only the recheck.
+    const other = track(waiters.wait({ key: 'k', afterVersion: 2, waitMs: 30_000 }));
+    await reads.answer();
+    signals.notify('k', 3);
+    await reads.answer();
+    const readsWithin = async (ms: number): Promise<number> => {
+      let count = 0;
+      for (let elapsed = 0; elapsed < ms; elapsed += 10) {
+        await jest.advanceTimersByTimeAsync(10);
+        while (reads.pending.length > 0) {
+          count++;
+          await reads.answer();
+        }
+      }
+      return count;
+    };
+    expect(await readsWithin(RECHECK_MS - 100)).toBe(5); // 50, 150, 350, 750 and 1550 ms after the hint
+    await readsWithin(RECHECK_MS * 2);
+    expect(await readsWithin(RECHECK_MS)).toBe(1); // later, only the recheck
+    expect(other.settled).toBe(false);
+  });
+
   it('answers the current state with a read made after waitMs when nothing changes', async () => {
     reads.version = 5;
     const wait = track(waiters.wait({ key: 'k', afterVersion: 5, waitMs: 1000 }));

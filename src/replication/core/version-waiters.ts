@@ -42,6 +42,9 @@ export class WaitRefusedError extends Error implements DomainError {
   }
 }
 
+/** The first delay before reading again when a hinted version was not visible yet; it doubles. */
+const FIRST_HINT_RETRY_MS = 50;
+
 interface Waiter<R> {
   afterVersion: number | undefined;
   /** A read made after the wait opened has answered (so afterVersion is known). */
@@ -58,6 +61,11 @@ interface KeyGroup<R> {
   reading: boolean;
   /** Something happened during the read in flight (a signal, a new waiter, a deadline): read again after it. */
   readAgain: boolean;
+  /** The highest version a hint announced that no read has shown yet (0: none). */
+  hinted: number;
+  /** While a hinted version is not visible yet: when to read again, and the next delay. */
+  hintTimer: ReturnType<typeof setTimeout> | undefined;
+  hintDelayMs: number;
   readonly recheck: ReturnType<typeof setInterval>;
   readonly unsubscribe: () => void;
 }
@@ -71,7 +79,8 @@ interface KeyGroup<R> {
  * Reads are shared: all waiters on a key are served by one read at a time. A
  * key is read when a signal reports a version above the lowest version its
  * waiters wait past (so a read that writes back what it found, an identity
- * round, wakes nobody), when a waiter arrives or reaches its deadline, and
+ * round, wakes nobody), again shortly after a read that did not show the
+ * hinted version yet, when a waiter arrives or reaches its deadline, and
  * every `recheckMs` as a safety net for a node that missed the change's
  * accept. A failed read answers the waiters it was their first read for (as a
  * GET would) and those past their deadline; the others wait on.
@@ -150,9 +159,14 @@ export class VersionWaiters<R> {
       waiters: new Set(),
       reading: false,
       readAgain: false,
+      hinted: 0,
+      hintTimer: undefined,
+      hintDelayMs: FIRST_HINT_RETRY_MS,
       recheck: setInterval(() => this.readSoon(group), this.options.recheckMs),
       unsubscribe: this.options.signals.subscribe(key, (version) => {
-        if (this.wakes(group, version)) this.readSoon(group);
+        if (!this.wakes(group, version)) return;
+        group.hinted = Math.max(group.hinted, version);
+        this.readSoon(group);
       }),
     };
     this.groups.set(key, group);
@@ -161,6 +175,7 @@ export class VersionWaiters<R> {
 
   private dropGroup(group: KeyGroup<R>): void {
     clearInterval(group.recheck);
+    clearTimeout(group.hintTimer);
     group.unsubscribe();
     if (this.groups.get(group.key) === group) this.groups.delete(group.key);
   }
@@ -205,7 +220,30 @@ export class VersionWaiters<R> {
       waiter.checked = true;
       if (outcome.version > waiter.afterVersion || waiter.final) waiter.finish(outcome);
     }
+    if (outcome.ok) this.followHint(group, outcome.version);
     if (group.readAgain) this.readSoon(group);
+  }
+
+  /**
+   * A hint usually comes as its state is being stored by a majority; a read
+   * that starts at once can find the replicas still on the previous state and
+   * answer that (correctly). The hint will not come again, so while the
+   * announced version is not visible, read again after 50 ms, 100 ms, ... and
+   * leave it to the recheck past `recheckMs` (the hinted state may never be
+   * chosen: its round was overtaken).
+   */
+  private followHint(group: KeyGroup<R>, seen: number): void {
+    if (group.hinted <= seen || group.waiters.size === 0 || group.hintDelayMs > this.options.recheckMs) {
+      group.hinted = 0;
+      group.hintDelayMs = FIRST_HINT_RETRY_MS;
+      return;
+    }
+    if (group.hintTimer !== undefined) return;
+    group.hintTimer = setTimeout(() => {
+      group.hintTimer = undefined;
+      this.readSoon(group);
+    }, group.hintDelayMs);
+    group.hintDelayMs *= 2;
   }
 }
 
