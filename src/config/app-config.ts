@@ -25,6 +25,8 @@ export interface AppConfig {
   readonly watchRetentionSeconds: number;
   /** Most open watch streams on one node; more are refused with 503. */
   readonly watchMaxStreams: number;
+  /** Long polls (GET with waitSeconds) open at once on this node; more are refused with 503. */
+  readonly maxLongPolls: number;
   readonly logLevel: LogLevel;
   readonly peers: readonly PeerConfig[];
   readonly clusterSecret?: string;
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     watchRetentionEvents: parsed.WATCH_RETENTION_EVENTS ?? 100_000,
     watchRetentionSeconds: parsed.WATCH_RETENTION_SECONDS ?? 3600,
     watchMaxStreams: parsed.WATCH_MAX_STREAMS ?? 10_000,
+    maxLongPolls: parsed.MAX_LONG_POLLS ?? 10_000,
     logLevel: parsed.LOG_LEVEL ?? 'log',
     peers,
     clusterSecret: parsed.CLUSTER_SECRET,

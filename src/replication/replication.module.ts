@@ -12,6 +12,7 @@ import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { NodeMeta } from './core/node-meta';
 import { IDENTITY } from './core/change';
+import { KeyChangeSignals, SignallingAcceptorStore } from './core/key-change-signals';
 import { KeyLister } from './core/key-lister';
 import { Proposer } from './core/proposer';
 import { TombstoneSettler } from './core/tombstone-settler';
@@ -64,12 +65,17 @@ import { FeedRelay } from './core/feed-relay';
   providers: [
     AcceptorGate,
     { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
+    { provide: KeyChangeSignals, useFactory: () => new KeyChangeSignals() },
     {
       provide: VOTING_ACCEPTOR,
-      inject: [AcceptorStore, AcceptorGate],
+      inject: [AcceptorStore, AcceptorGate, KeyChangeSignals],
       // Requests from this node's proposer and from every peer share statements.
-      useFactory: (store: AcceptorStore, gate: AcceptorGate) =>
-        new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
+      // Every accept stored is a hint for long polls on its key.
+      useFactory: (store: AcceptorStore, gate: AcceptorGate, signals: KeyChangeSignals) =>
+        new SignallingAcceptorStore(
+          new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
+          signals,
+        ),
     },
     {
       provide: BallotClock,
@@ -95,14 +101,21 @@ import { FeedRelay } from './core/feed-relay';
     KeyRouter,
     {
       provide: Proposer,
-      inject: [APP_CONFIG, BallotClock, ACCEPTORS, FeedPublisher],
-      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[], feed: FeedPublisher) =>
+      inject: [APP_CONFIG, BallotClock, ACCEPTORS, FeedPublisher, KeyChangeSignals],
+      useFactory: (
+        config: AppConfig,
+        clock: BallotClock,
+        acceptors: AcceptorClient[],
+        feed: FeedPublisher,
+        signals: KeyChangeSignals,
+      ) =>
         new Proposer({
           clock,
           acceptors,
           feed,
           callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
           batching: { lingerMs: BATCH_LINGER_MS },
+          onChosen: (key, state) => signals.notify(key, state.version),
         }),
     },
     {
@@ -178,6 +191,15 @@ import { FeedRelay } from './core/feed-relay';
     ExpirerService,
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, FeedWatchers],
+  exports: [
+    Registers,
+    ACCEPTORS,
+    AcceptorGate,
+    KeyRouter,
+    PeerHealthMonitor,
+    HttpModule,
+    FeedWatchers,
+    KeyChangeSignals,
+  ],
 })
 export class ReplicationModule {}

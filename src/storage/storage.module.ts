@@ -10,6 +10,7 @@ import { KvExecutor } from './kv-executor';
 import { KvController } from './kv.controller';
 import { KvListingService } from './kv-listing.service';
 import { FORWARDING_CLIENTS, KvService } from './kv.service';
+import { LongPollService } from './long-poll.service';
 import { RequestLimits } from './request-limits';
 import { WatchController } from './watch.controller';
 import { WatchStreams } from './watch/watch-streams';
@@ -21,6 +22,7 @@ import { WatchStreams } from './watch/watch-streams';
     KvExecutor,
     KvService,
     KvListingService,
+    LongPollService,
     RequestLimits,
     WatchStreams,
     {
@@ -30,5 +32,6 @@ import { WatchStreams } from './watch/watch-streams';
         config.peers.map((peer) => new ForwardingClient(peer, channels.to(peer))),
     },
   ],
+  exports: [LongPollService],
 })
 export class StorageModule {}

@@ -60,6 +60,8 @@ export interface ProposerOptions {
   readonly now?: () => number;
   /** Default setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told of every state this proposer had chosen (a majority acknowledged its accept). Must not throw. */
+  readonly onChosen?: (key: string, state: RegisterState) => void;
 }
 
 /** What the proposer tells the change feed (docs/protocol.md, "Watching"); FeedPublisher implements it. */
@@ -132,6 +134,7 @@ export class Proposer {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly feed: FeedHooks | undefined;
+  private readonly onChosen: ((key: string, state: RegisterState) => void) | undefined;
   /** Changes waiting for the key's current round to finish. */
   private readonly waiting = new Map<string, QueuedChange[]>();
   /** Keys with a round in flight (or about to start) on this proposer. */
@@ -160,6 +163,7 @@ export class Proposer {
     this.now = options.now ?? (() => Date.now());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.feed = options.feed;
+    this.onChosen = options.onChosen;
   }
 
   /**
@@ -615,7 +619,10 @@ export class Proposer {
       acceptor.accept([{ key, ballot, state, next }], timeoutMs),
     );
     const outcome = await awaitQuorum(calls, this.quorumSize, (reply) => reply.ok);
-    if (outcome.reached) return { kind: 'chosen' };
+    if (outcome.reached) {
+      this.onChosen?.(key, state);
+      return { kind: 'chosen' };
+    }
     // Only an explicit "no" from every acceptor proves nobody stored it; the
     // calls are bounded by the timeout, so waiting for the rest is bounded too.
     const answers = await outcome.allSettled();
