@@ -44,19 +44,34 @@ describe('FeedLearner', () => {
     ]);
   });
 
-  it('waits for every source until one is silent for silenceMs, then stops waiting for it and stores a gap', async () => {
-    const { learner, advances, tick } = await started();
+  it('waits for every source until one is silent for silenceMs, then, hearing a majority, stops waiting for it and stores a gap', async () => {
+    const { learner, advances, tick } = await started(['n1', 'n2', 'n3']);
     learner.receive(batch('n1', 1, 50, [event(40)]));
+    learner.receive(batch('n2', 1, 60));
     await learner.advance();
     expect(learner.current).toBe(0);
     expect(advances).toEqual([]);
 
     tick(2001);
     learner.receive(batch('n1', 2, 50));
+    learner.receive(batch('n2', 2, 60));
     await learner.advance();
     expect(learner.current).toBe(50);
     expect(advances[0]!.events.map((e) => e.stamp)).toEqual([40]);
     expect(advances[0]!.gaps).toEqual([{ at: 50, from: 0 }]);
+  });
+
+  it('does not stop waiting for silent sources while it hears fewer than a majority (it may be the one cut off)', async () => {
+    const { learner, advances, tick } = await started(['n1', 'n2', 'n3']);
+    learner.receive(batch('n1', 1, 50, [event(40)]));
+    tick(2001);
+    learner.receive(batch('n1', 2, 70));
+    await learner.advance();
+    expect(learner.current).toBe(0);
+    expect(advances).toEqual([]);
+    learner.receive(batch('n2', 1, 60));
+    await learner.advance();
+    expect(learner.current).toBe(60);
   });
 
   it('stores the start gap, and a gap for each source first heard, at the first frontier past what they had issued', async () => {

@@ -189,6 +189,7 @@ export class FeedLearner {
   async advance(): Promise<void> {
     const now = this.now();
     let lowest = Infinity;
+    let heard = 0;
     for (const source of this.sources.values()) {
       if (!source.silent && now - source.heardAt > this.silenceMs) {
         // Rule 4: nobody this node hears has heard it either (a peer would have relayed it), so it
@@ -198,8 +199,12 @@ export class FeedLearner {
         this.uncertain.push({ from: source.closed ?? 0, to: source.issued + this.silenceMs * 1000 });
       }
       if (source.silent) continue;
+      heard++;
       lowest = Math.min(lowest, source.closed ?? -Infinity);
     }
+    // Rule 3 holds only while this node hears a majority: proposers it cannot hear could otherwise be
+    // choosing states with each other (this node cut off from all of them). Then it waits.
+    if (heard < Math.floor(this.sources.size / 2) + 1) return;
     if (!Number.isFinite(lowest) || lowest <= this.frontier) return;
 
     const frontier = lowest;

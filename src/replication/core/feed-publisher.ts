@@ -169,7 +169,14 @@ export class FeedPublisher {
     const batches = this.log.slice(from, from + this.batchesPerSend);
     if (batches.length === 0) return;
     cursor.sending = true;
-    cursor.link.send(batches, this.sendTimeoutMs).then(
+    let sent: Promise<void>;
+    try {
+      sent = cursor.link.send(batches, this.sendTimeoutMs);
+    } catch (error) {
+      // A link that throws instead of rejecting must not leave the cursor stuck "sending".
+      sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    sent.then(
       () => {
         cursor.sending = false;
         cursor.retryDelayMs = 0;

@@ -61,6 +61,8 @@ interface FeedScenario {
   readonly seed: number;
   readonly faults: Partial<NetworkFaults>;
   readonly chaos: boolean;
+  /** How long each fault lasts at most, in ms. Default 200; longer than the silence (2 s) isolates nodes for real. */
+  readonly faultMs?: number;
   readonly sabotaged?: boolean;
 }
 
@@ -175,7 +177,7 @@ async function simulateFeed(scenario: FeedScenario) {
   };
   const chaos = async (): Promise<void> => {
     while (running && scenario.chaos) {
-      await sleep(random.int(50, 200));
+      await sleep(random.int(50, scenario.faultMs ?? 200));
       const roll = random.next();
       if (roll < 0.3) {
         const cut = ids.filter(() => random.chance(0.4));

@@ -317,6 +317,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         },
       ];
     });
+    await writeFile(path.join(outDir, 'watch.json'), JSON.stringify(records) + '\n');
     const watchProblems = checkWatchStreams(writes, records);
     for (const problem of watchProblems.slice(0, 20)) reasons.push(`watch: ${problem}`);
     if (watchProblems.length > 20) reasons.push(`watch: ${watchProblems.length - 20} more problems`);
