@@ -21,6 +21,8 @@ export interface DomainError extends Error {
   readonly kind: DomainErrorKind;
   /** Facts a client needs to decide what to do next; added to the error body. */
   readonly clientDetails?: Readonly<Record<string, unknown>>;
+  /** Response headers that go with the error (Retry-After, X-Kv-Version). */
+  readonly clientHeaders?: Readonly<Record<string, string>>;
 }
 
 /** The status of a domain error; undefined for anything else (a library's error, a bug). */

@@ -54,6 +54,12 @@ export function describeKnownError(error: unknown): ErrorBody | undefined {
   return undefined;
 }
 
+/** The headers a domain error asks to send with its answer (none for anything else). */
+export function headersOfError(error: unknown): Readonly<Record<string, string>> {
+  if (statusOfDomainError(error) === undefined) return {};
+  return (error as DomainError).clientHeaders ?? {};
+}
+
 /** For per-item results: like describeKnownError, but never undefined. */
 export function describeError(error: unknown): ErrorBody {
   return describeKnownError(error) ?? body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal error');

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheckResult,
   HealthCheckService,
@@ -7,6 +7,9 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { LongPollService } from '../storage/long-poll.service';
 import { PeersHealthIndicator } from './peers.health';
 import { QuorumHealthIndicator } from './quorum.health';
 
@@ -28,6 +31,8 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly quorum: QuorumHealthIndicator,
     private readonly peers: PeersHealthIndicator,
+    private readonly longPolls: LongPollService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('health/live')
@@ -49,6 +54,7 @@ export class HealthController {
       () => this.peers.check('cluster'),
       () => this.databasePing(),
       () => this.quorum.check('quorum'),
+      () => this.indicators.check('longPolls').up({ open: this.longPolls.open, max: this.config.maxLongPolls }),
     ]);
   }
 

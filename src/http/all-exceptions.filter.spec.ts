@@ -1,13 +1,15 @@
 import { ArgumentsHost, BadRequestException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ReplicationError } from '../replication/core/errors';
+import { WaitRefusedError } from '../replication/core/version-waiters';
 import { AcceptorNotVotingError } from '../replication/recovery/acceptor-gate';
 import { KeyNotFoundError, PreconditionFailedError } from '../storage/kv.errors';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 
 /** The filter with a recording adapter: what status and body each error would be answered with. */
-function answer(error: unknown): { status: number; body: Record<string, unknown> } {
+function answer(error: unknown): { status: number; body: Record<string, unknown>; headers: Record<string, string> } {
   const replies: Array<{ body: Record<string, unknown>; status: number }> = [];
+  const headers: Record<string, string> = {};
   const response = Symbol('response');
   const adapterHost = {
     httpAdapter: {
@@ -15,12 +17,17 @@ function answer(error: unknown): { status: number; body: Record<string, unknown>
         expect(target).toBe(response);
         replies.push({ body, status });
       },
+      setHeader: (target: unknown, name: string, value: string) => {
+        expect(target).toBe(response);
+        expect(replies).toHaveLength(0); // before the answer leaves
+        headers[name] = value;
+      },
     },
   } as unknown as HttpAdapterHost;
   const host = { switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
   new AllExceptionsFilter(adapterHost).catch(error, host);
   expect(replies).toHaveLength(1);
-  return replies[0]!;
+  return { ...replies[0]!, headers };
 }
 
 const SHAPE = ['error', 'message', 'statusCode'];
@@ -51,6 +58,17 @@ describe('AllExceptionsFilter', () => {
     expect(Object.keys(body).sort()).toEqual([...fields].sort());
   });
 
+  it("sends a domain error's headers: a deleted key's version on its 404, Retry-After on a refused wait", () => {
+    expect(answer(new KeyNotFoundError('k', 3)).headers).toEqual({ 'X-Kv-Version': '3' });
+    expect(answer(new KeyNotFoundError('k', 0)).headers).toEqual({}); // never written: no version to give
+    expect(answer(new KeyNotFoundError('k')).headers).toEqual({});
+    const refused = answer(new WaitRefusedError('TOO_MANY_WAITS', 'too many'));
+    expect(refused.status).toBe(HttpStatus.SERVICE_UNAVAILABLE);
+    expect(refused.headers).toEqual({ 'Retry-After': '1' });
+    expect(refused.body).toEqual(expect.objectContaining({ unreachablePeers: [], mayHaveTakenEffect: false }));
+    expect(answer(new BadRequestException('no')).headers).toEqual({});
+  });
+
   it('says whether a 503 write may have taken effect, and who did not answer', () => {
     expect(answer(ReplicationError.outcomeUnknown('accept lost', ['n3'])).body).toEqual(
       expect.objectContaining({ mayHaveTakenEffect: true, unreachablePeers: ['n3'] }),
@@ -62,6 +80,7 @@ describe('AllExceptionsFilter', () => {
     expect(answer(new BadRequestException(['a is bad', 'b is bad']))).toEqual({
       status: 400,
       body: { statusCode: 400, error: 'Bad Request', message: 'a is bad; b is bad' },
+      headers: {},
     });
     expect(answer(new NotFoundException('Cannot GET /x')).status).toBe(404);
   });

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { body, describeKnownError } from '../common/error-body';
+import { body, describeKnownError, headersOfError } from '../common/error-body';
 
 /**
  * Maps every error to the one JSON error shape. Unexpected errors become a 500
@@ -22,6 +22,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error(`unexpected error ${correlationId}`, error instanceof Error ? error.stack : String(error));
       errorBody = { ...body(500, 'internal error'), correlationId };
     }
+    for (const [name, value] of Object.entries(headersOfError(error))) httpAdapter.setHeader(response, name, value);
     httpAdapter.reply(response, errorBody, errorBody.statusCode);
   }
 }

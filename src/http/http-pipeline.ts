@@ -32,6 +32,10 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
     keepAliveTimeout: SERVER_KEEP_ALIVE_MS,
+    // No limit on a request's life once it has arrived (Fastify's defaults, made explicit): a long
+    // poll (GET ?waitSeconds=300) sends nothing for up to 300 s plus a read, and must not be cut.
+    connectionTimeout: 0,
+    requestTimeout: 0,
   });
   const fastify = adapter.getInstance<FastifyInstance>();
   const allowed = new AllowedMethods();

@@ -12,6 +12,7 @@ import { CoalescingAcceptorStore } from './core/coalescing-acceptor-store';
 import { LocalAcceptorClient } from './core/local-acceptor-client';
 import { NodeMeta } from './core/node-meta';
 import { IDENTITY } from './core/change';
+import { KeyChangeSignals, SignallingAcceptorStore } from './core/key-change-signals';
 import { KeyLister } from './core/key-lister';
 import { Proposer } from './core/proposer';
 import { TombstoneSettler } from './core/tombstone-settler';
@@ -33,6 +34,16 @@ import { KeyRouter } from './routing/key-router';
 import { PeerHealthMonitor } from './routing/peer-health.monitor';
 import { ReplicationService } from './replication.service';
 import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
+import { randomUUID } from 'node:crypto';
+import { FeedLearner } from './core/feed-learner';
+import { FeedPublisher } from './core/feed-publisher';
+import { FeedStore } from './core/feed-store';
+import { FeedWatchers } from './core/feed-watchers';
+import { HybridClock } from './core/hybrid-clock';
+import { ChangeFeedService } from './feed/change-feed.service';
+import { PeerFeedLink } from './feed/peer-feed-link';
+import { PeerFeedRelayClient } from './feed/peer-feed-relay-client';
+import { FeedRelay } from './core/feed-relay';
 
 @Module({
   imports: [
@@ -54,12 +65,17 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
   providers: [
     AcceptorGate,
     { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
+    { provide: KeyChangeSignals, useFactory: () => new KeyChangeSignals() },
     {
       provide: VOTING_ACCEPTOR,
-      inject: [AcceptorStore, AcceptorGate],
+      inject: [AcceptorStore, AcceptorGate, KeyChangeSignals],
       // Requests from this node's proposer and from every peer share statements.
-      useFactory: (store: AcceptorStore, gate: AcceptorGate) =>
-        new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
+      // Every accept stored is a hint for long polls on its key.
+      useFactory: (store: AcceptorStore, gate: AcceptorGate, signals: KeyChangeSignals) =>
+        new SignallingAcceptorStore(
+          new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
+          signals,
+        ),
     },
     {
       provide: BallotClock,
@@ -85,13 +101,21 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     KeyRouter,
     {
       provide: Proposer,
-      inject: [APP_CONFIG, BallotClock, ACCEPTORS],
-      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[]) =>
+      inject: [APP_CONFIG, BallotClock, ACCEPTORS, FeedPublisher, KeyChangeSignals],
+      useFactory: (
+        config: AppConfig,
+        clock: BallotClock,
+        acceptors: AcceptorClient[],
+        feed: FeedPublisher,
+        signals: KeyChangeSignals,
+      ) =>
         new Proposer({
           clock,
           acceptors,
+          feed,
           callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
           batching: { lingerMs: BATCH_LINGER_MS },
+          onChosen: (key, state) => signals.notify(key, state.version),
         }),
     },
     {
@@ -116,6 +140,44 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
         }),
     },
     TombstoneSettlerService,
+    { provide: HybridClock, useFactory: () => new HybridClock() },
+    {
+      provide: FeedLearner,
+      inject: [APP_CONFIG, FeedStore],
+      useFactory: (config: AppConfig, store: FeedStore) =>
+        new FeedLearner({ sources: [config.nodeId, ...config.peers.map((peer) => peer.id)], store }),
+    },
+    {
+      provide: FeedPublisher,
+      inject: [APP_CONFIG, HybridClock, FeedLearner, PeerChannels],
+      useFactory: (config: AppConfig, clock: HybridClock, learner: FeedLearner, channels: PeerChannels) =>
+        new FeedPublisher({
+          nodeId: config.nodeId,
+          epoch: randomUUID(),
+          clock,
+          links: [
+            { nodeId: config.nodeId, send: (batches) => Promise.resolve(batches.forEach((b) => learner.receive(b))) },
+            ...config.peers.map((peer) => new PeerFeedLink(peer.id, channels.to(peer))),
+          ],
+          sendTimeoutMs: Math.min(1000, config.requestTimeoutMs),
+        }),
+    },
+    {
+      provide: FeedWatchers,
+      inject: [FeedLearner, FeedStore],
+      useFactory: (learner: FeedLearner, store: FeedStore) => new FeedWatchers({ learner, store }),
+    },
+    {
+      provide: FeedRelay,
+      inject: [APP_CONFIG, FeedLearner, PeerChannels],
+      useFactory: (config: AppConfig, learner: FeedLearner, channels: PeerChannels) =>
+        new FeedRelay({
+          nodeId: config.nodeId,
+          learner,
+          peers: config.peers.map((peer) => new PeerFeedRelayClient(peer.id, channels.to(peer))),
+        }),
+    },
+    ChangeFeedService,
     {
       provide: Expirer,
       inject: [APP_CONFIG, AcceptorStore, Proposer, KeyRouter],
@@ -129,6 +191,15 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     ExpirerService,
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule],
+  exports: [
+    Registers,
+    ACCEPTORS,
+    AcceptorGate,
+    KeyRouter,
+    PeerHealthMonitor,
+    HttpModule,
+    FeedWatchers,
+    KeyChangeSignals,
+  ],
 })
 export class ReplicationModule {}

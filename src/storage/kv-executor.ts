@@ -47,7 +47,7 @@ export class KvExecutor {
         state = await this.registers.read(key, deadlineMs);
         break;
     }
-    if (!state.present) throw new KeyNotFoundError(key);
+    if (!state.present) throw new KeyNotFoundError(key, state.version);
     return { type: 'read', value: state.value, version: state.version, ...expiryOf(state) };
   }
 

@@ -25,6 +25,7 @@ import { ListQueryDto } from './dto/list-query.dto';
 import { PutValueDto } from './dto/put-value.dto';
 import { KvListingService, ListResponse } from './kv-listing.service';
 import { Entry, KvService } from './kv.service';
+import { LongPoll, LongPollService } from './long-poll.service';
 import { parseListRequest } from './list-request';
 import { EntityTagCondition, etagOf, matchesWeakly, parseEntityTags, Preconditions } from './preconditions';
 import { RequestLimits } from './request-limits';
@@ -35,6 +36,7 @@ export class KvController {
   constructor(
     private readonly kv: KvService,
     private readonly listing: KvListingService,
+    private readonly longPolls: LongPollService,
     private readonly limits: RequestLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -76,13 +78,23 @@ export class KvController {
   ): Promise<EntryDto | undefined> {
     this.limits.checkKey(key);
     const cached = entityTags(ifNoneMatch, 'If-None-Match');
-    const entry = await this.kv.get(key, query.consistency);
+    const poll = longPollOf(query);
+    const entry = poll ? await this.waitFor(key, poll, res) : await this.kv.get(key, query.consistency);
+    if (entry === undefined) return undefined; // the client went away: nobody to answer
     res.header('ETag', etagOf(entry.version));
     if (cached && matchesWeakly(cached, entry.version)) {
       res.status(HttpStatus.NOT_MODIFIED);
       return undefined;
     }
     return toEntryDto(entry);
+  }
+
+  /** A long poll; it ends early when the client closes the connection. */
+  private waitFor(key: string, poll: LongPoll, res: FastifyReply): Promise<Entry | undefined> {
+    const gone = new AbortController();
+    // The response's 'close': the request's own fires as soon as it has been read.
+    res.raw.once('close', () => gone.abort());
+    return this.longPolls.wait(key, poll, gone.signal);
   }
 
   @Put(':key')
@@ -116,6 +128,17 @@ export class KvController {
 
 function toEntryDto({ key, value, version, expiresAt }: Entry): EntryDto {
   return { key, value, version, ...expiryField(expiresAt) };
+}
+
+/** The long poll a GET asks for, if any (the DTO checked each parameter and that afterVersion comes with waitSeconds). */
+function longPollOf(query: GetQueryDto): LongPoll | undefined {
+  if (query.waitSeconds === undefined) return undefined;
+  if (query.consistency === 'local')
+    throw new BadRequestException('a long poll (waitSeconds) is always linearizable: leave out consistency=local');
+  return {
+    waitSeconds: Number(query.waitSeconds),
+    afterVersion: query.afterVersion === undefined ? undefined : Number(query.afterVersion),
+  };
 }
 
 function preconditions(ifMatch: string | undefined, ifNoneMatch: string | undefined): Preconditions {

@@ -10,16 +10,21 @@ import { KvExecutor } from './kv-executor';
 import { KvController } from './kv.controller';
 import { KvListingService } from './kv-listing.service';
 import { FORWARDING_CLIENTS, KvService } from './kv.service';
+import { LongPollService } from './long-poll.service';
 import { RequestLimits } from './request-limits';
+import { WatchController } from './watch.controller';
+import { WatchStreams } from './watch/watch-streams';
 
 @Module({
   imports: [ReplicationModule, PeerTransportModule],
-  controllers: [KvController, ForwardedOpsController],
+  controllers: [KvController, WatchController, ForwardedOpsController],
   providers: [
     KvExecutor,
     KvService,
     KvListingService,
+    LongPollService,
     RequestLimits,
+    WatchStreams,
     {
       provide: FORWARDING_CLIENTS,
       inject: [APP_CONFIG, PeerChannels],
@@ -27,5 +32,6 @@ import { RequestLimits } from './request-limits';
         config.peers.map((peer) => new ForwardingClient(peer, channels.to(peer))),
     },
   ],
+  exports: [LongPollService],
 })
 export class StorageModule {}

@@ -51,6 +51,12 @@ export interface RegisterState extends RegisterContent {
    * before lineages were stored.
    */
   readonly lineage: readonly ChangeId[];
+  /**
+   * The change feed's stamp (docs/protocol.md, "Watching"), taken by the
+   * proposer that raised the version; kept by changes that keep the content.
+   * Undefined: a state from before stamps, or from a proposer without a feed.
+   */
+  readonly stamp?: number;
 }
 
 /** A key never written: the origin of every chain of states, whose change id is ZERO_BALLOT. */
@@ -73,6 +79,7 @@ export function proposedState(
   content: RegisterContent,
   changeId: ChangeId,
   limit = LINEAGE_LIMIT,
+  stamp?: number,
 ): RegisterState {
   if (content.version === found.version) return found; // the version rule: same version, same content
   return {
@@ -82,6 +89,7 @@ export function proposedState(
     // Only a present key can expire; a key without an expiry has no such field at all.
     ...(content.present && content.expiresAt !== undefined && { expiresAt: content.expiresAt }),
     lineage: [changeId, ...found.lineage].slice(0, limit),
+    ...(stamp === undefined ? {} : { stamp }),
   };
 }
 

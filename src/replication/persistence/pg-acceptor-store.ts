@@ -19,6 +19,8 @@ interface StateRow {
   lineage: string[];
   /** bigint (ms since the epoch), as a string; null for a key without an expiry. */
   expires_at: string | null;
+  /** bigint: pg hands it over as a string. */
+  stamp: string | null;
 }
 
 /**
@@ -40,7 +42,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<StateRow & { ok: boolean; seen: Ballot | null }>(
-        'kv_prepare_v4',
+        'kv_prepare_v5',
         `WITH req AS (
            SELECT * FROM unnest($1::text[], $2::text[]) AS r(key, ballot)
          ), granted AS (
@@ -48,11 +50,11 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
            SELECT key, ballot FROM req ORDER BY key
            ON CONFLICT (key) DO UPDATE SET promised = EXCLUDED.promised
              WHERE t.promised < EXCLUDED.promised AND t.accepted < EXCLUDED.promised
-           RETURNING t.key, t.accepted, t.present, t.value, t.version, t.lineage, t.expires_at
+           RETURNING t.key, t.accepted, t.present, t.value, t.version, t.lineage, t.expires_at, t.stamp
          )
-         SELECT key, true AS ok, accepted, present, value, version, lineage, expires_at, NULL AS seen FROM granted
+         SELECT key, true AS ok, accepted, present, value, version, lineage, expires_at, stamp, NULL AS seen FROM granted
          UNION ALL
-         SELECT req.key, false, NULL, NULL, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
+         SELECT req.key, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
            FROM req LEFT JOIN granted ON granted.key = req.key
            JOIN kv_register t ON t.key = req.key
           WHERE granted.key IS NULL`,
@@ -74,19 +76,20 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<{ key: string; ok: boolean; seen: Ballot | null }>(
-        'kv_accept_v5',
+        'kv_accept_v6',
         `WITH req AS (
            SELECT * FROM unnest(
-               $1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::text[], $8::int8[])
-             AS r(key, ballot, next, present, value, version, lineage, expires_at)
+               $1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::text[], $8::int8[], $9::int8[])
+             AS r(key, ballot, next, present, value, version, lineage, expires_at, stamp)
          ), stored AS (
-           INSERT INTO kv_register AS t (key, promised, accepted, present, value, version, lineage, expires_at, unsettled)
-           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version, lineage::text[], expires_at, true
+           INSERT INTO kv_register AS t
+             (key, promised, accepted, present, value, version, lineage, expires_at, stamp, unsettled)
+           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version, lineage::text[], expires_at, stamp, true
              FROM req ORDER BY key
            ON CONFLICT (key) DO UPDATE SET
                promised = EXCLUDED.promised, accepted = EXCLUDED.accepted,
                present = EXCLUDED.present, value = EXCLUDED.value, version = EXCLUDED.version,
-               lineage = EXCLUDED.lineage, expires_at = EXCLUDED.expires_at, unsettled = true
+               lineage = EXCLUDED.lineage, expires_at = EXCLUDED.expires_at, stamp = EXCLUDED.stamp, unsettled = true
              WHERE t.promised <= EXCLUDED.accepted AND t.accepted < EXCLUDED.accepted
            RETURNING t.key
          )
@@ -106,6 +109,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
           requests.map((r) => arrayLiteral(r.state.lineage)),
           // Only a present state can expire (the index and the expirer assume it).
           requests.map((r) => (r.state.present && r.state.expiresAt !== undefined ? String(r.state.expiresAt) : null)),
+          requests.map((r) => (r.state.stamp === undefined ? null : String(r.state.stamp))),
         ],
       ),
     );
@@ -136,7 +140,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   /** Key order is byte order (COLLATE "C"), the same in every node's database. */
   async scan(afterKey: string | null, limit: number): Promise<ScannedRegister[]> {
     const rows: Array<StateRow & { promised: Ballot }> = await this.dataSource.query(
-      `SELECT key, promised, accepted, present, value, version, lineage, expires_at FROM kv_register
+      `SELECT key, promised, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
         WHERE $1::text IS NULL OR key > $1::text COLLATE "C"
         ORDER BY key LIMIT $2`,
       [afterKey, limit],
@@ -154,7 +158,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   async list(range: KeyRange, limit: number): Promise<PeekReply[]> {
     const { sql, params } = rangeCondition(range, 2);
     const rows: StateRow[] = await this.dataSource.query(
-      `SELECT key, accepted, present, value, version, lineage, expires_at FROM kv_register
+      `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
         WHERE (present OR unsettled) AND ${sql}
         ORDER BY key LIMIT $1`,
       [limit, ...params],
@@ -164,7 +168,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
 
   async unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
     const rows: StateRow[] = await this.dataSource.query(
-      `SELECT key, accepted, present, value, version, lineage, expires_at FROM kv_register
+      `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
         WHERE unsettled AND NOT present ${after === null ? '' : 'AND key > $2::text COLLATE "C"'}
         ORDER BY key LIMIT $1`,
       after === null ? [limit] : [limit, after],
@@ -198,15 +202,15 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
    * every expired row, and keys sharing a millisecond may come in any order.
    */
   async expiredBy(time: number, limit: number): Promise<PeekReply[]> {
-    const rows = await this.run<StateRow>('kv_expired_by_v1', EXPIRED_BY_SQL, [String(time), limit]);
+    const rows = await this.run<StateRow>('kv_expired_by_v2', EXPIRED_BY_SQL, [String(time), limit]);
     return rows.map(toPeekReply);
   }
 
   async peek(keys: readonly string[]): Promise<PeekReply[]> {
     if (keys.length === 0) return [];
     const rows = await this.run<StateRow>(
-      'kv_peek_v3',
-      'SELECT key, accepted, present, value, version, lineage, expires_at FROM kv_register WHERE key = ANY($1::text[])',
+      'kv_peek_v4',
+      'SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register WHERE key = ANY($1::text[])',
       [keys],
     );
     const byKey = new Map(rows.map((row) => [row.key, row]));
@@ -218,7 +222,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
 }
 
 /** expiredBy's statement; exported so the cost test can ask PostgreSQL how it runs this very text. */
-export const EXPIRED_BY_SQL = `SELECT key, accepted, present, value, version, lineage, expires_at FROM kv_register
+export const EXPIRED_BY_SQL = `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
   WHERE present AND expires_at IS NOT NULL AND expires_at <= $1::int8
   ORDER BY expires_at LIMIT $2`;
 
@@ -251,7 +255,7 @@ function toPeekReply(row: StateRow): PeekReply {
 }
 
 function toState(
-  row: Pick<StateRow, 'accepted' | 'present' | 'value' | 'version' | 'lineage' | 'expires_at'>,
+  row: Pick<StateRow, 'accepted' | 'present' | 'value' | 'version' | 'lineage' | 'expires_at' | 'stamp'>,
 ): RegisterState {
   if (row.accepted === ZERO_BALLOT) return ABSENT;
   return {
@@ -260,6 +264,8 @@ function toState(
     version: parseVersion(row.version),
     ...(row.present && row.expires_at !== null && { expiresAt: Number(row.expires_at) }),
     lineage: row.lineage,
+    // Rows written before stamps, or by a proposer without a feed, have none.
+    ...(row.stamp !== null && row.stamp !== undefined && { stamp: Number(row.stamp) }),
   };
 }
 

@@ -18,7 +18,8 @@ export interface EncodedError {
 
 /** Domain errors travel as data and are rebuilt on the other side; anything else is not ours to encode. */
 export function encodeError(error: unknown): EncodedError | undefined {
-  if (error instanceof KeyNotFoundError) return { code: error.code, message: error.message };
+  if (error instanceof KeyNotFoundError)
+    return { code: error.code, message: error.message, currentVersion: error.version || undefined };
   if (error instanceof PreconditionFailedError) {
     return { code: error.code, message: error.message, currentVersion: error.currentVersion };
   }
@@ -30,7 +31,11 @@ export function encodeError(error: unknown): EncodedError | undefined {
 export function decodeError(key: string, encoded: EncodedError): Error {
   switch (encoded.code) {
     case 'KEY_NOT_FOUND':
-      return new KeyNotFoundError(key);
+      // A tombstone's version; a peer on an older release sends none (then the 404 goes without it).
+      return new KeyNotFoundError(
+        key,
+        Number.isSafeInteger(encoded.currentVersion) ? encoded.currentVersion : undefined,
+      );
     case 'PRECONDITION_FAILED':
       return new PreconditionFailedError(key, encoded.currentVersion);
     case 'QUORUM_UNREACHABLE':
