@@ -8,7 +8,8 @@
  * - burst: keys written in one batch, so that they all expire within a few ms
  *   (a sample of them polled);
  * - preferred node down: keys whose preferred node is n3, written, then n3
- *   killed with SIGKILL before they expire (the others expire them).
+ *   killed with SIGKILL 50 ms before they expire, before the others notice
+ *   (they then expire the keys once overdue, or as soon as they see n3 gone).
  * Each key is polled with linearizable GETs on a node other than the one that
  * wrote it, every POLL_MS from just before its expiry; its delay is the time of
  * the first 404 minus its expiresAt (so it includes up to POLL_MS of polling
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
       .filter((key) => rendezvousChoice(key, ids) === 'n3')
       .slice(0, ORPHAN_KEYS);
     const writtenOrphans = await Promise.all(orphans.map((key) => put(node('n1'), key, 2)));
+    // Killed just before the keys expire, so the others have not noticed yet (they probe every second).
+    await sleep(Math.min(...writtenOrphans.map((written) => written.expiresAt)) - 50 - Date.now());
     await node('n3').kill({ alsoEmbeddedPostgres: true });
     results.push([
       `preferred node (n3) killed, ${orphans.length} keys`,

@@ -3,7 +3,7 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import { migrations } from '../../src/database/migrations';
 import { ListableRegisters1796500000000 } from '../../src/database/migrations/1796500000000-listable-registers';
 import { encodeBallot } from '../../src/replication/core/ballot';
-import { PgAcceptorStore } from '../../src/replication/persistence/pg-acceptor-store';
+import { EXPIRED_BY_SQL, PgAcceptorStore } from '../../src/replication/persistence/pg-acceptor-store';
 import { createTestDatabase, TestDatabase } from '../support/database';
 
 /** Keeps the last statement TypeORM ran, so a test can ask PostgreSQL how it runs it. */
@@ -105,6 +105,46 @@ describe('Listing cost on PostgreSQL', () => {
     const { blocks, indexes } = await blocksOfLastQuery();
     expect(indexes).toEqual(['kv_register_listable']);
     expect(blocks).toBeLessThan(20);
+  });
+
+  it('finds keys due to expire from the expiry index, without reading the permanent or tombstone rows', async () => {
+    const expiring = ['cfg/ttl-a', 'cfg/ttl-b'].map((key, i) => ({
+      key,
+      ballot: b(1),
+      state: { present: true, value: key, version: 1, expiresAt: 1_000 + i, lineage: [] },
+    }));
+    await store.accept(expiring);
+    await store.accept([
+      {
+        key: 'cfg/ttl-later',
+        ballot: b(1),
+        state: { present: true, value: 1, version: 1, expiresAt: 9e12, lineage: [] },
+      },
+    ]);
+    await dataSource.query('ANALYZE kv_register');
+    expect((await store.expiredBy(5_000, 100)).map((reply) => reply.key)).toEqual(['cfg/ttl-a', 'cfg/ttl-b']);
+    // The store runs it as a named statement on the pg pool; explain the same text with the same values.
+    const [row] = await dataSource.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${EXPIRED_BY_SQL}`,
+      ['5000', 100],
+    );
+    const plan = row!['QUERY PLAN'][0]!.Plan;
+    const indexes: string[] = [];
+    const visit = (node: PlanNode): void => {
+      if (node['Index Name']) indexes.push(node['Index Name']);
+      node.Plans?.forEach(visit);
+    };
+    visit(plan);
+    expect(indexes).toEqual(['kv_register_expiry']);
+    expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(20);
+    await store.accept(
+      [...expiring, { key: 'cfg/ttl-later' }].map(({ key }) => ({
+        key,
+        ballot: b(2),
+        state: { present: false, value: null, version: 2, lineage: [] },
+      })),
+    );
+    await store.settle(['cfg/ttl-a', 'cfg/ttl-b', 'cfg/ttl-later'].map((key) => ({ key, ballot: b(2) })));
   });
 
   it('finds the unsettled tombstones without reading the settled ones', async () => {

@@ -202,13 +202,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
    * every expired row, and keys sharing a millisecond may come in any order.
    */
   async expiredBy(time: number, limit: number): Promise<PeekReply[]> {
-    const rows = await this.run<StateRow>(
-      'kv_expired_by_v1',
-      `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
-        WHERE present AND expires_at IS NOT NULL AND expires_at <= $1::int8
-        ORDER BY expires_at LIMIT $2`,
-      [String(time), limit],
-    );
+    const rows = await this.run<StateRow>('kv_expired_by_v2', EXPIRED_BY_SQL, [String(time), limit]);
     return rows.map(toPeekReply);
   }
 
@@ -226,6 +220,11 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     });
   }
 }
+
+/** expiredBy's statement; exported so the cost test can ask PostgreSQL how it runs this very text. */
+export const EXPIRED_BY_SQL = `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
+  WHERE present AND expires_at IS NOT NULL AND expires_at <= $1::int8
+  ORDER BY expires_at LIMIT $2`;
 
 /**
  * The WHERE clause and parameters for a key range. Each bound is written only
