@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [options]
   --settle S         seconds of discarded mixed load on each target before the first run (default 15)
   --rounds R         single/cluster rounds per row; the table shows medians (default 3)
   --concurrency LIST comma-separated connection counts (default 1,16,64)
-  --workloads LIST   comma-separated, of read,write,mixed (default all)
+  --workloads LIST   comma-separated, of read,write,mixed,list (default all; list: a page of 100 keys)
   --keys N           keys preloaded into each target (default 10000)
   --value-bytes N    size of each value as JSON (default 100)
   --cluster-entry E  spread (default): load on all cluster nodes; one: all through the first node

@@ -1,8 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type autocannon from 'autocannon';
 
-export type WorkloadName = 'read' | 'write' | 'mixed';
-export const WORKLOADS: readonly WorkloadName[] = ['read', 'write', 'mixed'];
+export type WorkloadName = 'read' | 'write' | 'mixed' | 'list';
+export const WORKLOADS: readonly WorkloadName[] = ['read', 'write', 'mixed', 'list'];
+
+/** Keys in one page of the list workload. */
+export const LIST_PAGE = 100;
 
 export const KV_PATH = '/kv-store/v1/kv/';
 
@@ -43,7 +46,17 @@ export function requestsFor(workload: WorkloadName, keyCount: number, valueBytes
     headers: { 'content-type': 'application/json' },
     body: bodies[randomInt(bodies.length)]!,
   });
+  // A linearizable page of LIST_PAGE keys from a random preloaded key on: one request, LIST_PAGE answers.
+  const list = (request: autocannon.Request): autocannon.Request => ({
+    ...request,
+    method: 'GET',
+    path: `${KV_PATH.slice(0, -1)}?start=${keyName(randomInt(Math.max(1, keyCount - LIST_PAGE)))}&limit=${LIST_PAGE}`,
+    headers: {},
+    body: '',
+  });
   switch (workload) {
+    case 'list':
+      return [{ setupRequest: list }];
     case 'read':
       return [{ setupRequest: get }];
     case 'write':

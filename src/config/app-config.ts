@@ -19,6 +19,12 @@ export interface AppConfig {
   readonly maxBatchItems: number;
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
+  /** The change feed keeps at most this many events... */
+  readonly watchRetentionEvents: number;
+  /** ...and none older than this: a watcher resuming from before gets a resync. */
+  readonly watchRetentionSeconds: number;
+  /** Most open watch streams on one node; more are refused with 503. */
+  readonly watchMaxStreams: number;
   /** Long polls (GET with waitSeconds) open at once on this node; more are refused with 503. */
   readonly maxLongPolls: number;
   readonly logLevel: LogLevel;
@@ -80,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxBatchItems: parsed.MAX_BATCH_ITEMS ?? 1000,
     maxBodyBytes,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS ?? 2000,
+    watchRetentionEvents: parsed.WATCH_RETENTION_EVENTS ?? 100_000,
+    watchRetentionSeconds: parsed.WATCH_RETENTION_SECONDS ?? 3600,
+    watchMaxStreams: parsed.WATCH_MAX_STREAMS ?? 10_000,
     maxLongPolls: parsed.MAX_LONG_POLLS ?? 10_000,
     logLevel: parsed.LOG_LEVEL ?? 'log',
     peers,

@@ -17,6 +17,8 @@ import { KeyLister } from './core/key-lister';
 import { Proposer } from './core/proposer';
 import { TombstoneSettler } from './core/tombstone-settler';
 import { TombstoneSettlerService } from './maintenance/tombstone-settler.service';
+import { Expirer, expireIfDue } from './core/expirer';
+import { ExpirerService } from './maintenance/expirer.service';
 import { AcceptorClient } from './core/transport';
 import { PeerAcceptorClient } from './peer-api/peer-acceptor-client';
 import { PeerChannels } from '../peer-transport/peer-channels';
@@ -32,6 +34,16 @@ import { KeyRouter } from './routing/key-router';
 import { PeerHealthMonitor } from './routing/peer-health.monitor';
 import { ReplicationService } from './replication.service';
 import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
+import { randomUUID } from 'node:crypto';
+import { FeedLearner } from './core/feed-learner';
+import { FeedPublisher } from './core/feed-publisher';
+import { FeedStore } from './core/feed-store';
+import { FeedWatchers } from './core/feed-watchers';
+import { HybridClock } from './core/hybrid-clock';
+import { ChangeFeedService } from './feed/change-feed.service';
+import { PeerFeedLink } from './feed/peer-feed-link';
+import { PeerFeedRelayClient } from './feed/peer-feed-relay-client';
+import { FeedRelay } from './core/feed-relay';
 
 @Module({
   imports: [
@@ -89,11 +101,18 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
     KeyRouter,
     {
       provide: Proposer,
-      inject: [APP_CONFIG, BallotClock, ACCEPTORS, KeyChangeSignals],
-      useFactory: (config: AppConfig, clock: BallotClock, acceptors: AcceptorClient[], signals: KeyChangeSignals) =>
+      inject: [APP_CONFIG, BallotClock, ACCEPTORS, FeedPublisher, KeyChangeSignals],
+      useFactory: (
+        config: AppConfig,
+        clock: BallotClock,
+        acceptors: AcceptorClient[],
+        feed: FeedPublisher,
+        signals: KeyChangeSignals,
+      ) =>
         new Proposer({
           clock,
           acceptors,
+          feed,
           callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
           batching: { lingerMs: BATCH_LINGER_MS },
           onChosen: (key, state) => signals.notify(key, state.version),
@@ -121,8 +140,66 @@ import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
         }),
     },
     TombstoneSettlerService,
+    { provide: HybridClock, useFactory: () => new HybridClock() },
+    {
+      provide: FeedLearner,
+      inject: [APP_CONFIG, FeedStore],
+      useFactory: (config: AppConfig, store: FeedStore) =>
+        new FeedLearner({ sources: [config.nodeId, ...config.peers.map((peer) => peer.id)], store }),
+    },
+    {
+      provide: FeedPublisher,
+      inject: [APP_CONFIG, HybridClock, FeedLearner, PeerChannels],
+      useFactory: (config: AppConfig, clock: HybridClock, learner: FeedLearner, channels: PeerChannels) =>
+        new FeedPublisher({
+          nodeId: config.nodeId,
+          epoch: randomUUID(),
+          clock,
+          links: [
+            { nodeId: config.nodeId, send: (batches) => Promise.resolve(batches.forEach((b) => learner.receive(b))) },
+            ...config.peers.map((peer) => new PeerFeedLink(peer.id, channels.to(peer))),
+          ],
+          sendTimeoutMs: Math.min(1000, config.requestTimeoutMs),
+        }),
+    },
+    {
+      provide: FeedWatchers,
+      inject: [FeedLearner, FeedStore],
+      useFactory: (learner: FeedLearner, store: FeedStore) => new FeedWatchers({ learner, store }),
+    },
+    {
+      provide: FeedRelay,
+      inject: [APP_CONFIG, FeedLearner, PeerChannels],
+      useFactory: (config: AppConfig, learner: FeedLearner, channels: PeerChannels) =>
+        new FeedRelay({
+          nodeId: config.nodeId,
+          learner,
+          peers: config.peers.map((peer) => new PeerFeedRelayClient(peer.id, channels.to(peer))),
+        }),
+    },
+    ChangeFeedService,
+    {
+      provide: Expirer,
+      inject: [APP_CONFIG, AcceptorStore, Proposer, KeyRouter],
+      useFactory: (config: AppConfig, store: AcceptorStore, proposer: Proposer, router: KeyRouter) =>
+        new Expirer({
+          store,
+          prefers: (key) => router.preferredNode(key) === config.nodeId,
+          expire: (key, expiresAt, deadlineMs) => proposer.change(key, expireIfDue(expiresAt), deadlineMs),
+        }),
+    },
+    ExpirerService,
     { provide: Registers, useClass: ReplicationService },
   ],
-  exports: [Registers, ACCEPTORS, AcceptorGate, KeyRouter, PeerHealthMonitor, HttpModule, KeyChangeSignals],
+  exports: [
+    Registers,
+    ACCEPTORS,
+    AcceptorGate,
+    KeyRouter,
+    PeerHealthMonitor,
+    HttpModule,
+    FeedWatchers,
+    KeyChangeSignals,
+  ],
 })
 export class ReplicationModule {}

@@ -6,7 +6,8 @@ import { DeleteOperation, KvOperation, KvResult, PutOperation, ReadOperation, Re
 import { preconditionsHold } from './preconditions';
 
 type PutChange =
-  { kind: 'written'; created: boolean; version: number } | { kind: 'precondition-failed'; current: RegisterState };
+  | { kind: 'written'; created: boolean; version: number; expiresAt?: number }
+  | { kind: 'precondition-failed'; current: RegisterState };
 type DeleteChange =
   { kind: 'deleted' } | { kind: 'precondition-failed'; current: RegisterState } | { kind: 'not-found' };
 
@@ -47,22 +48,31 @@ export class KvExecutor {
         break;
     }
     if (!state.present) throw new KeyNotFoundError(key, state.version);
-    return { type: 'read', value: state.value, version: state.version };
+    return { type: 'read', value: state.value, version: state.version, ...expiryOf(state) };
   }
 
-  private async put({ key, value, conditions }: PutOperation, deadlineMs: number | undefined): Promise<KvResult> {
+  private async put(
+    { key, value, conditions, ttlSeconds }: PutOperation,
+    deadlineMs: number | undefined,
+  ): Promise<KvResult> {
     const change = await this.registers.change<PutChange>(
       key,
       (current) => {
         if (!preconditionsHold(current, conditions))
           return { state: current, result: { kind: 'precondition-failed', current } };
-        const next = { present: true, value, version: current.version + 1 };
-        return { state: next, result: { kind: 'written', created: !current.present, version: next.version } };
+        // The expiry is fixed when the proposer applies the write, a few ms before the quorum
+        // acknowledges it: a holder that counts its TTL from when it sent the request is never late.
+        const expiry = ttlSeconds === undefined ? {} : { expiresAt: Date.now() + ttlSeconds * 1000 };
+        const next = { present: true, value, version: current.version + 1, ...expiry };
+        return {
+          state: next,
+          result: { kind: 'written', created: !current.present, version: next.version, ...expiry },
+        };
       },
       deadlineMs,
     );
     if (change.kind === 'precondition-failed') throw preconditionFailed(key, change.current);
-    return { type: 'put', created: change.created, version: change.version };
+    return { type: 'put', created: change.created, version: change.version, ...expiryOf(change) };
   }
 
   private async delete({ key, conditions }: DeleteOperation, deadlineMs: number | undefined): Promise<KvResult> {
@@ -80,6 +90,10 @@ export class KvExecutor {
     if (change.kind === 'not-found') throw new KeyNotFoundError(key);
     return { type: 'delete' };
   }
+}
+
+function expiryOf({ expiresAt }: { expiresAt?: number }): { expiresAt?: number } {
+  return expiresAt === undefined ? {} : { expiresAt };
 }
 
 function preconditionFailed(key: string, current: RegisterState): PreconditionFailedError {

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { ListPage } from '../replication/core/key-lister';
 import { Registers } from '../replication/registers';
+import { expiryField } from './dto/entry.dto';
 import { encodeCursor, ListRequest } from './list-request';
 
 export interface ListedItem {
   readonly key: string;
   readonly value?: unknown;
   readonly version: number;
+  /** RFC 3339, UTC; only on a key with a TTL. */
+  readonly expiresAt?: string;
 }
 
 export interface ListResponse {
@@ -31,7 +34,9 @@ export class KvListingService {
         : await this.registers.list(request.range, request.limit);
     return {
       items: page.entries.map(({ key, state }) =>
-        request.keysOnly ? { key, version: state.version } : { key, value: state.value, version: state.version },
+        request.keysOnly
+          ? { key, version: state.version, ...expiryField(state.expiresAt) }
+          : { key, value: state.value, version: state.version, ...expiryField(state.expiresAt) },
       ),
       nextCursor: page.next === null ? null : encodeCursor(request.listing, page.next),
     };

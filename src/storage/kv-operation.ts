@@ -1,3 +1,4 @@
+import { MAX_TTL_SECONDS } from './dto/is-ttl-seconds.decorator';
 import { EntityTagCondition, Preconditions } from './preconditions';
 
 /**
@@ -25,6 +26,12 @@ export interface PutOperation {
   readonly key: string;
   readonly value: unknown;
   readonly conditions: Preconditions;
+  /**
+   * The key expires this many seconds after the proposer that runs the write
+   * applies it (its expiry is fixed there, by that node's clock); without it
+   * the key is permanent, whatever it was before.
+   */
+  readonly ttlSeconds?: number;
 }
 
 export interface DeleteOperation {
@@ -40,6 +47,8 @@ export interface ReadResult {
   readonly type: 'read';
   readonly value: unknown;
   readonly version: number;
+  /** ms since the epoch; only for a key with a TTL. */
+  readonly expiresAt?: number;
 }
 
 /** The replicas disagreed (a write in flight): the read needs a full round. */
@@ -51,6 +60,8 @@ export interface PutResult {
   readonly type: 'put';
   readonly created: boolean;
   readonly version: number;
+  /** ms since the epoch; only when the write gave the key a TTL. */
+  readonly expiresAt?: number;
 }
 
 export interface DeleteResult {
@@ -83,9 +94,14 @@ export function parseForwardedOperation(value: unknown): ForwardableOperation | 
   switch (op.type) {
     case 'read':
       return { type: 'read', key, consistency: 'linearizable' };
-    case 'put':
+    case 'put': {
       if (!('value' in op) || op.value === undefined || !isPreconditions(op.conditions)) return undefined;
-      return { type: 'put', key, value: op.value, conditions: op.conditions };
+      const { ttlSeconds } = op;
+      if (ttlSeconds === undefined || ttlSeconds === null)
+        return { type: 'put', key, value: op.value, conditions: op.conditions };
+      if (!isTtlSeconds(ttlSeconds)) return undefined;
+      return { type: 'put', key, value: op.value, conditions: op.conditions, ttlSeconds };
+    }
     case 'delete':
       if (!isPreconditions(op.conditions)) return undefined;
       return { type: 'delete', key, conditions: op.conditions };
@@ -100,17 +116,25 @@ export function parseForwardedOperation(value: unknown): ForwardableOperation | 
  * Undefined when it does not fit.
  */
 export function parseForwardedResult<O extends ForwardableOperation>(op: O, reply: object): ResultOf<O> | undefined {
-  const { version, created } = reply as Record<string, unknown>;
+  const { version, created, expiresAt } = reply as Record<string, unknown>;
+  // An expiry is optional in both results; when there, a whole number of ms.
+  const expiry = expiresAt === undefined || expiresAt === null ? {} : { expiresAt };
+  if (expiry.expiresAt !== undefined && !(Number.isSafeInteger(expiry.expiresAt) && (expiresAt as number) > 0))
+    return undefined;
   switch (op.type) {
     case 'read':
       if (!Number.isSafeInteger(version) || !('value' in reply)) return undefined;
-      return { type: 'read', value: reply.value, version } as ResultOf<O>;
+      return { type: 'read', value: reply.value, version, ...expiry } as ResultOf<O>;
     case 'put':
       if (!Number.isSafeInteger(version) || typeof created !== 'boolean') return undefined;
-      return { type: 'put', created, version } as ResultOf<O>;
+      return { type: 'put', created, version, ...expiry } as ResultOf<O>;
     case 'delete':
       return { type: 'delete' } as ResultOf<O>;
   }
+}
+
+function isTtlSeconds(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_TTL_SECONDS;
 }
 
 function isPreconditions(value: unknown): value is Preconditions {

@@ -19,7 +19,7 @@ import { describeError } from '../common/error-body';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { BatchPutDto } from './dto/batch-put.dto';
-import { BatchItemResultDto, EntryDto } from './dto/entry.dto';
+import { BatchItemResultDto, EntryDto, expiryField } from './dto/entry.dto';
 import { GetQueryDto } from './dto/get-query.dto';
 import { ListQueryDto } from './dto/list-query.dto';
 import { PutValueDto } from './dto/put-value.dto';
@@ -60,7 +60,8 @@ export class KvController {
     const results = settled.map((outcome, index): BatchItemResultDto => {
       const key = body.items[index]!.key;
       if (outcome.status === 'fulfilled') {
-        return { key, status: outcome.value.created ? 201 : 200, version: outcome.value.entry.version };
+        const { entry, created } = outcome.value;
+        return { key, status: created ? 201 : 200, version: entry.version, ...expiryField(entry.expiresAt) };
       }
       const { statusCode, error, message } = describeError(outcome.reason);
       return { key, status: statusCode, error, message };
@@ -85,7 +86,7 @@ export class KvController {
       res.status(HttpStatus.NOT_MODIFIED);
       return undefined;
     }
-    return entry;
+    return toEntryDto(entry);
   }
 
   /** A long poll; it ends early when the client closes the connection. */
@@ -107,10 +108,10 @@ export class KvController {
     this.limits.checkKey(key);
     this.limits.checkValue(body.value);
     const conditions = preconditions(ifMatch, ifNoneMatch);
-    const { entry, created } = await this.kv.put(key, body.value, conditions);
+    const { entry, created } = await this.kv.put(key, body.value, conditions, body.ttlSeconds);
     res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
     res.header('ETag', etagOf(entry.version));
-    return entry;
+    return toEntryDto(entry);
   }
 
   @Delete(':key')
@@ -123,6 +124,10 @@ export class KvController {
     this.limits.checkKey(key);
     await this.kv.delete(key, preconditions(ifMatch, ifNoneMatch));
   }
+}
+
+function toEntryDto({ key, value, version, expiresAt }: Entry): EntryDto {
+  return { key, value, version, ...expiryField(expiresAt) };
 }
 
 /** The long poll a GET asks for, if any (the DTO checked each parameter and that afterVersion comes with waitSeconds). */

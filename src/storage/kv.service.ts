@@ -15,6 +15,15 @@ export interface Entry {
   readonly key: string;
   readonly value: unknown;
   readonly version: number;
+  /** ms since the epoch; only for a key with a TTL. */
+  readonly expiresAt?: number;
+}
+
+export interface PutItem {
+  readonly key: string;
+  readonly value: unknown;
+  /** Without it the key becomes permanent. */
+  readonly ttlSeconds?: number;
 }
 
 export interface PutOutcome {
@@ -59,9 +68,11 @@ export class KvService {
     return entryOf(key, await this.run({ type: 'read', key, consistency: 'linearizable' }, deadline));
   }
 
-  async put(key: string, value: unknown, conditions: Preconditions = {}): Promise<PutOutcome> {
-    const { created, version } = await this.run({ type: 'put', key, value, conditions }, this.deadline());
-    return { entry: { key, value, version }, created };
+  /** `ttlSeconds` gives the key a TTL; without it the key becomes permanent. */
+  async put(key: string, value: unknown, conditions: Preconditions = {}, ttlSeconds?: number): Promise<PutOutcome> {
+    const op = { type: 'put', key, value, conditions, ...(ttlSeconds !== undefined && { ttlSeconds }) } as const;
+    const { created, version, expiresAt } = await this.run(op, this.deadline());
+    return { entry: { key, value, version, ...(expiresAt !== undefined && { expiresAt }) }, created };
   }
 
   async delete(key: string, conditions: Preconditions = {}): Promise<void> {
@@ -73,8 +84,8 @@ export class KvService {
    * layer can carry them in shared peer requests. Items for the same key apply
    * in the order given. One item's failure does not undo the others.
    */
-  putMany(items: ReadonlyArray<{ key: string; value: unknown }>): Promise<Array<PromiseSettledResult<PutOutcome>>> {
-    return Promise.allSettled(items.map(({ key, value }) => this.put(key, value)));
+  putMany(items: readonly PutItem[]): Promise<Array<PromiseSettledResult<PutOutcome>>> {
+    return Promise.allSettled(items.map(({ key, value, ttlSeconds }) => this.put(key, value, {}, ttlSeconds)));
   }
 
   /**
@@ -113,6 +124,6 @@ export class KvService {
   }
 }
 
-function entryOf(key: string, { value, version }: ReadResult): Entry {
-  return { key, value, version };
+function entryOf(key: string, { value, version, expiresAt }: ReadResult): Entry {
+  return { key, value, version, ...(expiresAt !== undefined && { expiresAt }) };
 }

@@ -12,16 +12,19 @@ import { KvListingService } from './kv-listing.service';
 import { FORWARDING_CLIENTS, KvService } from './kv.service';
 import { LongPollService } from './long-poll.service';
 import { RequestLimits } from './request-limits';
+import { WatchController } from './watch.controller';
+import { WatchStreams } from './watch/watch-streams';
 
 @Module({
   imports: [ReplicationModule, PeerTransportModule],
-  controllers: [KvController, ForwardedOpsController],
+  controllers: [KvController, WatchController, ForwardedOpsController],
   providers: [
     KvExecutor,
     KvService,
     KvListingService,
     LongPollService,
     RequestLimits,
+    WatchStreams,
     {
       provide: FORWARDING_CLIENTS,
       inject: [APP_CONFIG, PeerChannels],

@@ -17,6 +17,9 @@
  *
  * Operations (`op`), mirroring the HTTP API:
  *   {"f":"read"}                                 GET
+ *   {"f":"read","via":"list"}                    one key as a listing page showed it (GET /kv?prefix=...):
+ *                                                listed (found) or left out of the range the listing
+ *                                                covered (not found), over the page's (or walk's) interval
  *   {"f":"write","value":V}                      PUT (unconditional)
  *   {"f":"cas","value":V,"expectVersion":N}      PUT with If-Match: N
  *   {"f":"create","value":V}                     PUT with If-None-Match: *
@@ -51,7 +54,7 @@ import { readFileSync } from 'node:fs';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type KvOperation =
-  | { readonly f: 'read' }
+  | { readonly f: 'read'; readonly via?: 'list' }
   | { readonly f: 'write'; readonly value: JsonValue }
   | { readonly f: 'cas'; readonly value: JsonValue; readonly expectVersion: number }
   | { readonly f: 'create'; readonly value: JsonValue }
@@ -197,6 +200,16 @@ export class HistoryRecorder {
     return id;
   }
 
+  /**
+   * An operation observed as part of a larger request (one key of a listing
+   * page): invoked and completed at the request's own times.
+   */
+  observed(client: string, key: string, op: KvOperation, result: ReadResult, invokeTime: number, completeTime: number) {
+    const id = this.nextId++;
+    this.emit({ type: 'invoke', id, client, key, op, time: invokeTime });
+    this.emit({ type: 'complete', id, status: 'ok', result, time: completeTime });
+  }
+
   ok(id: number, result?: ReadResult | MutationResult): void {
     this.complete(id, 'ok', result, undefined);
   }
@@ -318,7 +331,7 @@ function describeOperationProblem(op: unknown): string | undefined {
   const hasValue = 'value' in op && op.value !== undefined;
   switch (op.f) {
     case 'read':
-      return undefined;
+      return op.via === undefined || op.via === 'list' ? undefined : 'read via must be "list"';
     case 'write':
     case 'create':
       return hasValue ? undefined : `${op.f} needs a value`;

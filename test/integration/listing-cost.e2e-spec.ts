@@ -1,6 +1,7 @@
 import { DataSource, Logger } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { migrations } from '../../src/database/migrations';
+import { ListableRegisters1796500000000 } from '../../src/database/migrations/1796500000000-listable-registers';
 import { encodeBallot } from '../../src/replication/core/ballot';
 import { PgAcceptorStore } from '../../src/replication/persistence/pg-acceptor-store';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -128,7 +129,8 @@ describe('The listable-registers migration', () => {
   it('marks the tombstones already stored unsettled, so listings keep showing them until they are proven', async () => {
     const before = await new DataSource({
       ...dataSourceOptions(database.url, 2),
-      migrations: migrations.slice(0, -1),
+      // Every migration before the one that made registers listable.
+      migrations: migrations.slice(0, migrations.indexOf(ListableRegisters1796500000000)),
     }).initialize();
     try {
       await before.query(

@@ -26,6 +26,12 @@ import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } f
  * These touch no promise and no accepted state, so they cannot affect a
  * ballot's outcome; a page must cost O(limit), never a scan of the table.
  *
+ * For the expirer (Expirer):
+ * expiredBy(time, limit): at most `limit` registers whose accepted state is
+ *   present with an expiresAt at or before `time`, soonest expiry first, as
+ *   peek would report them. Read-only, and O(limit) through an index on the
+ *   expiry: never a scan of the table.
+ *
  * Replies come back in request order, one per request. A batch must not name
  * the same key twice.
  */
@@ -36,6 +42,7 @@ export abstract class AcceptorStore {
   abstract list(range: KeyRange, limit: number): Promise<PeekReply[]>;
   abstract unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]>;
   abstract settle(requests: readonly SettleRequest[]): Promise<void>;
+  abstract expiredBy(time: number, limit: number): Promise<PeekReply[]>;
 }
 
 /** A tombstone proven chosen at `ballot`: a majority of acceptors reported it accepted there. */

@@ -58,7 +58,7 @@ export class CoalescingAcceptorStore extends AcceptorStore {
     return this.peeks.call(keys);
   }
 
-  // Listing and settling are one statement per call already, with nothing to share between callers.
+  // Listing, settling and expiry lookups are one statement per call already, with nothing to share between callers.
   list(range: KeyRange, limit: number): Promise<PeekReply[]> {
     return this.store.list(range, limit);
   }
@@ -69,5 +69,9 @@ export class CoalescingAcceptorStore extends AcceptorStore {
 
   settle(requests: readonly SettleRequest[]): Promise<void> {
     return this.store.settle(requests);
+  }
+
+  expiredBy(time: number, limit: number): Promise<PeekReply[]> {
+    return this.store.expiredBy(time, limit);
   }
 }

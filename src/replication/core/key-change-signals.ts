@@ -85,4 +85,8 @@ export class SignallingAcceptorStore extends AcceptorStore {
   settle(requests: readonly SettleRequest[]): Promise<void> {
     return this.store.settle(requests);
   }
+
+  expiredBy(time: number, limit: number): Promise<PeekReply[]> {
+    return this.store.expiredBy(time, limit);
+  }
 }

@@ -31,6 +31,7 @@ describe('LocalAcceptorClient', () => {
         list: () => new Promise(() => undefined),
         unsettledTombstones: () => new Promise(() => undefined),
         settle: () => new Promise(() => undefined),
+        expiredBy: () => new Promise(() => undefined),
       };
       const outcome = expect(new LocalAcceptorClient('me', stuck).peek(['k'], 50)).rejects.toBeInstanceOf(
         CallTimeoutError,

@@ -9,6 +9,7 @@ import { Answer, QuorumCall, awaitAgreement, awaitQuorum, nodesWithStatus, repli
 import { LINEAGE_LIMIT, RegisterState, proposedState, sameState } from './register';
 import { AcceptorClient } from './transport';
 import { BackoffPolicy, backoffDelay } from './backoff';
+import { FeedEvent } from './feed-position';
 
 export interface ProposerOptions {
   /** Hands out this node's ballots; every ballot seen in a reply is fed back to it. */
@@ -47,6 +48,12 @@ export interface ProposerOptions {
    * one leaves more ambiguous accepts unresolved. Default LINEAGE_LIMIT.
    */
   readonly lineageLimit?: number;
+  /**
+   * The change feed (FeedPublisher): stamps the states this proposer builds
+   * and hears how each ended. Without one, states carry no stamp and nothing
+   * is published.
+   */
+  readonly feed?: FeedHooks;
   /** For jitter; uniform in [0, 1). Default Math.random. */
   readonly random?: () => number;
   /** The clock deadlines are measured on, in ms. Default Date.now. */
@@ -57,10 +64,23 @@ export interface ProposerOptions {
   readonly onChosen?: (key: string, state: RegisterState) => void;
 }
 
+/** What the proposer tells the change feed (docs/protocol.md, "Watching"); FeedPublisher implements it. */
+export interface FeedHooks {
+  /** A stamp for a state built on a base stamped `baseStamp`, in flight until one of the next three. */
+  stamp(baseStamp: number | undefined): number;
+  chosen(event: FeedEvent): void;
+  notChosen(stamp: number): void;
+  unknown(stamp: number): void;
+  /** A base some earlier round may have left chosen and unpublished, now chosen for certain. */
+  recovered(event: FeedEvent): void;
+}
+
 /** A granted prepare: our ballot, and the newest accepted ballot and state among the grants. */
 interface Granted extends PreparedNext {
   /** The highest accepted ballot among the grants (ZERO_BALLOT if none), whose state is `state`. */
   readonly accepted: Ballot;
+  /** Every grant reported that same accepted ballot: a majority holds the state, so it was chosen already. */
+  readonly agreed: boolean;
 }
 
 type PrepareOutcome =
@@ -113,6 +133,7 @@ export class Proposer {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly feed: FeedHooks | undefined;
   private readonly onChosen: ((key: string, state: RegisterState) => void) | undefined;
   /** Changes waiting for the key's current round to finish. */
   private readonly waiting = new Map<string, QueuedChange[]>();
@@ -141,6 +162,7 @@ export class Proposer {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => Date.now());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.feed = options.feed;
     this.onChosen = options.onChosen;
   }
 
@@ -305,6 +327,8 @@ export class Proposer {
       }
       const cached = this.nextBallots.take(key);
       let start: PreparedNext;
+      /** Whether the base may be chosen and unpublished (see publishRecovered). */
+      let baseAgreed = true;
       if (cached !== undefined) {
         start = cached;
       } else {
@@ -318,13 +342,20 @@ export class Proposer {
           continue;
         }
         start = prepare.prepared;
+        baseAgreed = prepare.prepared.agreed;
       }
 
       // A new version gets `start.ballot` as its change id: exactly the ballot it is sent with.
-      const newState = proposedState(start.state, applyInOrder(changes, start.state), start.ballot, this.lineageLimit);
+      const content = applyInOrder(changes, start.state);
       const nothingToWrite = changes.every((change) => change.threw);
+      const stamp =
+        this.feed !== undefined && !nothingToWrite && content.version !== start.state.version
+          ? this.feed.stamp(start.state.stamp)
+          : undefined;
+      const newState = proposedState(start.state, content, start.ballot, this.lineageLimit, stamp);
       const outOfTime = this.now() >= deadlineMs;
       if (nothingToWrite || outOfTime) {
+        if (stamp !== undefined) this.feed!.notChosen(stamp);
         // The cached ballot was never sent, so it is still good for the next change.
         if (cached !== undefined) this.nextBallots.put(key, cached);
         if (nothingToWrite) return; // every caller gets the error its own function threw
@@ -334,10 +365,17 @@ export class Proposer {
       const next = this.clock.next();
       // `start.ballot` is the ballot this state is sent with (the cached next ballot on the
       // one-round-trip path, the prepare ballot otherwise): resolution depends on it.
-      const accept = await this.accept(key, start.ballot, newState, next, deadlineMs);
+      let accept: AcceptOutcome;
+      try {
+        accept = await this.accept(key, start.ballot, newState, next, deadlineMs);
+      } catch (error) {
+        if (stamp !== undefined) this.feed!.unknown(stamp); // never left in flight: it would hold the feed back
+        throw error;
+      }
       switch (accept.kind) {
         case 'chosen':
           this.nextBallots.put(key, { ballot: next, state: newState });
+          this.publish(key, newState, stamp, baseAgreed ? undefined : start.state);
           return;
         case 'unknown': {
           lastUnreachable = accept.unreachable;
@@ -347,20 +385,32 @@ export class Proposer {
             await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
             continue;
           }
-          const resolution = await this.resolveOutcome(
-            key,
-            { ballot: start.ballot, state: newState, next },
-            deadlineMs,
-            accept.unreachable,
-          );
-          if (resolution === 'ours-chosen') return;
+          let resolution: Resolution;
+          try {
+            resolution = await this.resolveOutcome(
+              key,
+              { ballot: start.ballot, state: newState, next },
+              deadlineMs,
+              accept.unreachable,
+            );
+          } catch (error) {
+            // It may be chosen, and nobody will publish it: the feed announces a gap (rule 5).
+            if (stamp !== undefined) this.feed!.unknown(stamp);
+            throw error;
+          }
+          if (resolution === 'ours-chosen') {
+            this.publish(key, newState, stamp, baseAgreed ? undefined : start.state);
+            return;
+          }
           // Provably never chosen: apply the changes afresh to the state now chosen,
           // through the next ballot the resolution round cached.
+          if (stamp !== undefined) this.feed!.notChosen(stamp);
           lastUnreachable = [];
           continue;
         }
         case 'rejected-by-all':
           // Nobody stored it, so running the change again cannot apply it twice.
+          if (stamp !== undefined) this.feed!.notChosen(stamp);
           lastUnreachable = [];
           // A rejected cached ballot just means someone else moved on: prepare at once.
           if (cached === undefined) await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
@@ -430,7 +480,7 @@ export class Proposer {
         continue;
       }
 
-      const { ballot, accepted, state } = prepare.prepared;
+      const { ballot, accepted, state, agreed } = prepare.prepared;
       const carriesOurs = carried.get(accepted) ?? this.chainPassesThrough(accepted, state, ours);
       if (carriesOurs === undefined) {
         throw unknown(
@@ -443,6 +493,7 @@ export class Proposer {
       const accept = await this.accept(key, ballot, state, next, deadlineMs);
       if (accept.kind === 'chosen') {
         this.nextBallots.put(key, { ballot: next, state });
+        if (!agreed) this.publishRecovered(key, state);
         return carriesOurs ? 'ours-chosen' : 'ours-excluded';
       }
       lastUnreachable = accept.kind === 'unknown' ? accept.unreachable : [];
@@ -517,6 +568,24 @@ export class Proposer {
     return undefined;
   }
 
+  /**
+   * Tells the feed that our state is chosen, and, when the round's base came
+   * from grants that disagreed, that the base is chosen too (it may be a
+   * write whose proposer died before publishing it; receivers drop it if they
+   * have it).
+   */
+  private publish(key: string, state: RegisterState, stamp: number | undefined, doubtfulBase?: RegisterState): void {
+    if (this.feed === undefined) return;
+    if (doubtfulBase !== undefined) this.publishRecovered(key, doubtfulBase);
+    if (stamp !== undefined) this.feed.chosen(feedEvent(key, state, stamp));
+  }
+
+  /** States from before stamps, and the origin, have no place in the feed. */
+  private publishRecovered(key: string, state: RegisterState): void {
+    if (this.feed === undefined || state.stamp === undefined || state.version === 0) return;
+    this.feed.recovered(feedEvent(key, state, state.stamp));
+  }
+
   private async prepare(key: string, deadlineMs: number): Promise<PrepareOutcome> {
     const ballot = this.clock.next();
     const timeoutMs = this.callTimeout(deadlineMs);
@@ -533,7 +602,9 @@ export class Proposer {
       if (reply.ok && (newest === undefined || compareBallots(reply.accepted, newest.accepted) > 0)) newest = reply;
     }
     if (newest === undefined) throw new Error('internal: quorum of grants without a grant');
-    return { kind: 'granted', prepared: { ballot, accepted: newest.accepted, state: newest.state } };
+    const grants = repliesOf(outcome.answers).filter((reply) => reply.ok);
+    const agreed = grants.every((reply) => reply.ok && reply.accepted === newest.accepted);
+    return { kind: 'granted', prepared: { ballot, accepted: newest.accepted, state: newest.state, agreed } };
   }
 
   private async accept(
@@ -616,4 +687,15 @@ function onlyReply<T extends { readonly key: string }>(replies: readonly T[], ke
     throw new ProtocolViolationError(`${nodeId} answered for other keys than ${JSON.stringify(key)}`);
   }
   return reply;
+}
+
+function feedEvent(key: string, state: RegisterState, stamp: number): FeedEvent {
+  return {
+    stamp,
+    key,
+    version: state.version,
+    present: state.present,
+    value: state.present ? state.value : null,
+    ...(state.present && state.expiresAt !== undefined && { expiresAt: state.expiresAt }),
+  };
 }

@@ -16,6 +16,13 @@ export interface RegisterContent {
    * it (enforced by the proposer, see followsVersionRule).
    */
   readonly version: number;
+  /**
+   * When a present key expires, in ms since the epoch (absent: never). The
+   * expirer deletes the key with an ordinary quorum write once this time has
+   * passed (see expireIfDue); until then reads return it, so a read never
+   * contradicts the delete that follows. Tombstones never carry one.
+   */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -44,6 +51,12 @@ export interface RegisterState extends RegisterContent {
    * before lineages were stored.
    */
   readonly lineage: readonly ChangeId[];
+  /**
+   * The change feed's stamp (docs/protocol.md, "Watching"), taken by the
+   * proposer that raised the version; kept by changes that keep the content.
+   * Undefined: a state from before stamps, or from a proposer without a feed.
+   */
+  readonly stamp?: number;
 }
 
 /** A key never written: the origin of every chain of states, whose change id is ZERO_BALLOT. */
@@ -66,26 +79,31 @@ export function proposedState(
   content: RegisterContent,
   changeId: ChangeId,
   limit = LINEAGE_LIMIT,
+  stamp?: number,
 ): RegisterState {
   if (content.version === found.version) return found; // the version rule: same version, same content
   return {
     present: content.present,
     value: content.value,
     version: content.version,
+    // Only a present key can expire; a key without an expiry has no such field at all.
+    ...(content.present && content.expiresAt !== undefined && { expiresAt: content.expiresAt }),
     lineage: [changeId, ...found.lineage].slice(0, limit),
+    ...(stamp === undefined ? {} : { stamp }),
   };
 }
 
 /**
  * Whether two states are the same register content as clients would see it
  * (the lineage is not compared): same presence and version, and (when present) values
- * equal as JSON, key order ignored. A tombstone's value is meaningless, so it
+ * equal as JSON, key order ignored, and the same expiry. A tombstone's value is meaningless, so it
  * is not compared. `undefined` when a value cannot be serialised as JSON, in
  * which case the answer is unknown and callers must assume the worst.
  */
 export function sameState(a: RegisterContent, b: RegisterContent): boolean | undefined {
   if (a.present !== b.present || a.version !== b.version) return false;
   if (!a.present) return true;
+  if (a.expiresAt !== b.expiresAt) return false;
   const left = canonicalJson(a.value);
   const right = canonicalJson(b.value);
   return left === undefined || right === undefined ? undefined : left === right;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { TombstoneSettler } from '../core/tombstone-settler';
@@ -11,9 +11,12 @@ const IDLE_PAUSE_MS = 1000;
  * node: batch after batch while there is work, then a pause. It only ever
  * clears marks that make listings cheaper, so a failed pass is simply tried
  * again later.
+ *
+ * It stops in beforeApplicationShutdown, before TypeORM closes the database
+ * pool in onApplicationShutdown, so that no pass runs on a pool that is closing.
  */
 @Injectable()
-export class TombstoneSettlerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TombstoneSettlerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TombstoneSettlerService.name);
   private stopped = false;
   private running: Promise<void> | undefined;
@@ -28,7 +31,7 @@ export class TombstoneSettlerService implements OnApplicationBootstrap, OnApplic
     this.running = this.loop();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.running;
@@ -46,7 +49,7 @@ export class TombstoneSettlerService implements OnApplicationBootstrap, OnApplic
         // The database is away (a restart, a failover): a problem worth one line, not one per second.
         if (failures++ === 0) this.logger.warn(`settling tombstones failed, will retry: ${(error as Error).message}`);
       }
-      if (idle) await this.pause(IDLE_PAUSE_MS);
+      if (idle && !this.stopped) await this.pause(IDLE_PAUSE_MS);
     }
   }
 

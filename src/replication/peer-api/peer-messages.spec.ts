@@ -32,6 +32,17 @@ describe('peer message parsing', () => {
     expect(request!.state.lineage).toEqual([]);
   });
 
+  it('carries an expiry with a present state, and reads a null one as none', () => {
+    const expiring = { ...state, expiresAt: 1_800_000_000_123 };
+    const [request] = parseAcceptBody({ requests: [{ key: 'a', ballot: b(5), state: expiring }] }).requests;
+    expect(request!.state).toEqual(expiring);
+    const [unset] = parseAcceptBody({
+      requests: [{ key: 'a', ballot: b(5), state: { ...state, expiresAt: null } }],
+    }).requests;
+    expect(unset!.state).toEqual(state);
+    expect('expiresAt' in unset!.state).toBe(false);
+  });
+
   it.each([
     ['no list', () => parsePrepareBody({})],
     ['a zero ballot', () => parsePrepareBody({ requests: [{ key: 'a', ballot: '' }] })],
@@ -66,6 +77,19 @@ describe('peer message parsing', () => {
     [
       'a lineage longer than the limit',
       () => parseAcceptBody(lineage([...Array.from({ length: LINEAGE_LIMIT }, (_, i) => b(20 - i)), ''], b(20))),
+    ],
+    ...[1.5, -1, 0, '1800000000000', 2 ** 53].map((expiresAt): [string, () => unknown] => [
+      `an expiry of ${JSON.stringify(expiresAt)}`,
+      () => parseAcceptBody({ requests: [{ key: 'a', ballot: b(5), state: { ...state, expiresAt } }] }),
+    ]),
+    [
+      'a tombstone with an expiry',
+      () =>
+        parseAcceptBody({
+          requests: [
+            { key: 'a', ballot: b(5), state: { present: false, value: null, version: 4, lineage: [], expiresAt: 5 } },
+          ],
+        }),
     ],
     ['a non-string key to peek', () => parsePeekBody({ keys: [1] })],
     ['a scan limit of zero', () => parseScanBody({ after: null, limit: 0 })],

@@ -2,6 +2,8 @@ import { BadRequestException } from '@nestjs/common';
 import { isBallot } from '../core/ballot';
 import { AcceptRequest, PrepareRequest } from '../core/messages';
 import { isWellFormedText } from '../../common/well-formed-text';
+import { isValidNodeId } from '../../common/node-id';
+import { FeedBatch } from '../core/feed-batch';
 import { KeyRange } from '../core/key-range';
 import { LINEAGE_LIMIT, RegisterState } from '../core/register';
 
@@ -88,9 +90,26 @@ function requireState(state: unknown, ballot: string, at: string): void {
   if (typeof s.present !== 'boolean') invalid(`${at}.present must be a boolean`);
   if (!Number.isSafeInteger(s.version) || (s.version as number) < 0) invalid(`${at}.version must be a whole number`);
   if (s.present && s.value === undefined) invalid(`${at}.value is required when present`);
+  requireExpiry(s, at);
+  // A change-feed stamp (µs); a peer on the release before stamps sends none.
+  if (s.stamp === null) delete s.stamp;
+  if (s.stamp !== undefined) requireCount(s.stamp, `${at}.stamp`, 0);
   // A peer on the release before lineages sends none: stored as "not known", which is always safe.
   if (s.lineage === undefined) s.lineage = [];
   requireLineage(s.lineage, ballot, `${at}.lineage`);
+}
+
+/**
+ * An expiry is a whole, positive number of ms since the epoch, on a present
+ * state only (a tombstone cannot expire). Null is read as none, and dropped so
+ * that a state without an expiry has no such field, as everywhere else.
+ */
+function requireExpiry(s: { present?: unknown; expiresAt?: unknown }, at: string): void {
+  if (s.expiresAt === null) delete s.expiresAt;
+  if (s.expiresAt === undefined) return;
+  if (!Number.isSafeInteger(s.expiresAt) || (s.expiresAt as number) <= 0)
+    invalid(`${at}.expiresAt must be a whole number of ms since the epoch`);
+  if (s.present !== true) invalid(`${at}.expiresAt is allowed only on a present state`);
 }
 
 /**
@@ -154,4 +173,47 @@ export function parseScanBody(body: unknown): { after: string | null; limit: num
   if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > 10_000)
     invalid('limit must be 1-10000');
   return { after: after as string | null, limit: limit as number };
+}
+
+/** Consecutive batches of a proposer's change-feed stream (docs/protocol.md, "Watching"). */
+export function parseFeedBatches(body: unknown): FeedBatch[] {
+  return listOf(body, 'batches').map((item, index) => parseFeedBatch(item, `batches[${index}]`));
+}
+
+function parseFeedBatch(body: unknown, at: string): FeedBatch {
+  const batch = objectAt(body, at);
+  if (typeof batch.source !== 'string' || !isValidNodeId(batch.source)) invalid(`${at}.source must be a node id`);
+  if (typeof batch.epoch !== 'string' || batch.epoch.length === 0 || batch.epoch.length > 64)
+    invalid(`${at}.epoch must be a string of 1-64 characters`);
+  requireCount(batch.seq, `${at}.seq`, 1);
+  requireCount(batch.closed, `${at}.closed`, 0);
+  requireCount(batch.issued, `${at}.issued`, 0);
+  if (batch.gapFrom !== undefined) requireCount(batch.gapFrom, `${at}.gapFrom`, 0);
+  const events = listOf(body, 'events');
+  events.forEach((item, index) => {
+    const eventAt = `${at}.events[${index}]`;
+    const event = objectAt(item, eventAt);
+    requireCount(event.stamp, `${eventAt}.stamp`, 0);
+    requireKey(event.key, `${eventAt}.key`);
+    requireCount(event.version, `${eventAt}.version`, 1);
+    if (typeof event.present !== 'boolean') invalid(`${eventAt}.present must be a boolean`);
+    if (event.present && event.value === undefined) invalid(`${eventAt}.value is required when present`);
+    if (event.expiresAt !== undefined) requireCount(event.expiresAt, `${eventAt}.expiresAt`, 1);
+  });
+  return body as FeedBatch;
+}
+
+function requireCount(value: unknown, at: string, least: number): void {
+  if (!Number.isSafeInteger(value) || (value as number) < least) invalid(`${at} must be a whole number >= ${least}`);
+}
+
+/** A request for the batches a peer kept of a proposer's stream. */
+export function parseFeedRelayBody(body: unknown): { source: string; epoch: string | undefined; afterSeq: number } {
+  const fields = objectAt(body, 'body');
+  if (typeof fields.source !== 'string' || !isValidNodeId(fields.source)) invalid('source must be a node id');
+  const epoch = fields.epoch ?? undefined;
+  if (epoch !== undefined && (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > 64))
+    invalid('epoch must be null or a string of 1-64 characters');
+  requireCount(fields.afterSeq, 'afterSeq', 0);
+  return { source: fields.source, epoch: epoch, afterSeq: fields.afterSeq as number };
 }

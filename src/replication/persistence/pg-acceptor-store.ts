@@ -17,6 +17,10 @@ interface StateRow {
   version: string;
   /** text[]: pg hands it over as string[]. */
   lineage: string[];
+  /** bigint (ms since the epoch), as a string; null for a key without an expiry. */
+  expires_at: string | null;
+  /** bigint: pg hands it over as a string. */
+  stamp: string | null;
 }
 
 /**
@@ -38,7 +42,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<StateRow & { ok: boolean; seen: Ballot | null }>(
-        'kv_prepare_v3',
+        'kv_prepare_v5',
         `WITH req AS (
            SELECT * FROM unnest($1::text[], $2::text[]) AS r(key, ballot)
          ), granted AS (
@@ -46,11 +50,11 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
            SELECT key, ballot FROM req ORDER BY key
            ON CONFLICT (key) DO UPDATE SET promised = EXCLUDED.promised
              WHERE t.promised < EXCLUDED.promised AND t.accepted < EXCLUDED.promised
-           RETURNING t.key, t.accepted, t.present, t.value, t.version, t.lineage
+           RETURNING t.key, t.accepted, t.present, t.value, t.version, t.lineage, t.expires_at, t.stamp
          )
-         SELECT key, true AS ok, accepted, present, value, version, lineage, NULL AS seen FROM granted
+         SELECT key, true AS ok, accepted, present, value, version, lineage, expires_at, stamp, NULL AS seen FROM granted
          UNION ALL
-         SELECT req.key, false, NULL, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
+         SELECT req.key, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, GREATEST(t.promised, t.accepted)
            FROM req LEFT JOIN granted ON granted.key = req.key
            JOIN kv_register t ON t.key = req.key
           WHERE granted.key IS NULL`,
@@ -72,18 +76,20 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     if (requests.length === 0) return [];
     const rows = await withDeadlockRetry(() =>
       this.run<{ key: string; ok: boolean; seen: Ballot | null }>(
-        'kv_accept_v4',
+        'kv_accept_v6',
         `WITH req AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::text[])
-             AS r(key, ballot, next, present, value, version, lineage)
+           SELECT * FROM unnest(
+               $1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::text[], $8::int8[], $9::int8[])
+             AS r(key, ballot, next, present, value, version, lineage, expires_at, stamp)
          ), stored AS (
-           INSERT INTO kv_register AS t (key, promised, accepted, present, value, version, lineage, unsettled)
-           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version, lineage::text[], true
+           INSERT INTO kv_register AS t
+             (key, promised, accepted, present, value, version, lineage, expires_at, stamp, unsettled)
+           SELECT key, COALESCE(next, ballot), ballot, present, value::json, version, lineage::text[], expires_at, stamp, true
              FROM req ORDER BY key
            ON CONFLICT (key) DO UPDATE SET
                promised = EXCLUDED.promised, accepted = EXCLUDED.accepted,
                present = EXCLUDED.present, value = EXCLUDED.value, version = EXCLUDED.version,
-               lineage = EXCLUDED.lineage, unsettled = true
+               lineage = EXCLUDED.lineage, expires_at = EXCLUDED.expires_at, stamp = EXCLUDED.stamp, unsettled = true
              WHERE t.promised <= EXCLUDED.accepted AND t.accepted < EXCLUDED.accepted
            RETURNING t.key
          )
@@ -101,6 +107,9 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
           requests.map((r) => (r.state.present ? JSON.stringify(r.state.value) : null)),
           requests.map((r) => String(r.state.version)),
           requests.map((r) => arrayLiteral(r.state.lineage)),
+          // Only a present state can expire (the index and the expirer assume it).
+          requests.map((r) => (r.state.present && r.state.expiresAt !== undefined ? String(r.state.expiresAt) : null)),
+          requests.map((r) => (r.state.stamp === undefined ? null : String(r.state.stamp))),
         ],
       ),
     );
@@ -131,7 +140,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   /** Key order is byte order (COLLATE "C"), the same in every node's database. */
   async scan(afterKey: string | null, limit: number): Promise<ScannedRegister[]> {
     const rows: Array<StateRow & { promised: Ballot }> = await this.dataSource.query(
-      `SELECT key, promised, accepted, present, value, version, lineage FROM kv_register
+      `SELECT key, promised, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
         WHERE $1::text IS NULL OR key > $1::text COLLATE "C"
         ORDER BY key LIMIT $2`,
       [afterKey, limit],
@@ -149,7 +158,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
   async list(range: KeyRange, limit: number): Promise<PeekReply[]> {
     const { sql, params } = rangeCondition(range, 2);
     const rows: StateRow[] = await this.dataSource.query(
-      `SELECT key, accepted, present, value, version, lineage FROM kv_register
+      `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
         WHERE (present OR unsettled) AND ${sql}
         ORDER BY key LIMIT $1`,
       [limit, ...params],
@@ -159,7 +168,7 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
 
   async unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
     const rows: StateRow[] = await this.dataSource.query(
-      `SELECT key, accepted, present, value, version, lineage FROM kv_register
+      `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
         WHERE unsettled AND NOT present ${after === null ? '' : 'AND key > $2::text COLLATE "C"'}
         ORDER BY key LIMIT $1`,
       after === null ? [limit] : [limit, after],
@@ -186,11 +195,28 @@ export class PgAcceptorStore extends AcceptorStore implements RegisterScanner {
     );
   }
 
+  /**
+   * Soonest expiry first, from the partial index kv_register_expiry (present
+   * rows with an expiry only), so this reads `limit` index entries at most.
+   * Ordered by the indexed column alone: a tie-break on the key would sort
+   * every expired row, and keys sharing a millisecond may come in any order.
+   */
+  async expiredBy(time: number, limit: number): Promise<PeekReply[]> {
+    const rows = await this.run<StateRow>(
+      'kv_expired_by_v1',
+      `SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register
+        WHERE present AND expires_at IS NOT NULL AND expires_at <= $1::int8
+        ORDER BY expires_at LIMIT $2`,
+      [String(time), limit],
+    );
+    return rows.map(toPeekReply);
+  }
+
   async peek(keys: readonly string[]): Promise<PeekReply[]> {
     if (keys.length === 0) return [];
     const rows = await this.run<StateRow>(
-      'kv_peek_v2',
-      'SELECT key, accepted, present, value, version, lineage FROM kv_register WHERE key = ANY($1::text[])',
+      'kv_peek_v4',
+      'SELECT key, accepted, present, value, version, lineage, expires_at, stamp FROM kv_register WHERE key = ANY($1::text[])',
       [keys],
     );
     const byKey = new Map(rows.map((row) => [row.key, row]));
@@ -229,13 +255,18 @@ function toPeekReply(row: StateRow): PeekReply {
   return { key: row.key, accepted: row.accepted, state: toState(row) };
 }
 
-function toState(row: Pick<StateRow, 'accepted' | 'present' | 'value' | 'version' | 'lineage'>): RegisterState {
+function toState(
+  row: Pick<StateRow, 'accepted' | 'present' | 'value' | 'version' | 'lineage' | 'expires_at' | 'stamp'>,
+): RegisterState {
   if (row.accepted === ZERO_BALLOT) return ABSENT;
   return {
     present: row.present,
     value: row.present ? row.value : null,
     version: parseVersion(row.version),
+    ...(row.present && row.expires_at !== null && { expiresAt: Number(row.expires_at) }),
     lineage: row.lineage,
+    // Rows written before stamps, or by a proposer without a feed, have none.
+    ...(row.stamp !== null && row.stamp !== undefined && { stamp: Number(row.stamp) }),
   };
 }
 

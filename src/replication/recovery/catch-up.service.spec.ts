@@ -64,6 +64,16 @@ describe('CatchUpService.catchUpOnce', () => {
     expect((await store.peek(['b']))[0]!.state.value).toBe('only-n2');
   });
 
+  it("copies a key's expiry with its value, so the expirer still deletes it on time", async () => {
+    const store = new MemoryAcceptorStore();
+    const lease = row('t', 'lease', 4);
+    const expiring = { ...lease, state: { ...lease.state, expiresAt: 1_800_000_000_000 } };
+    const peers = [peer('n2', { voting: true, rows: [expiring] }), peer('n3', { voting: true, rows: [] })];
+    expect(await run(service(peers, store).catchUp)).toBe(1);
+    expect(store.inspect('t').state.expiresAt).toBe(1_800_000_000_000);
+    expect((await store.expiredBy(1_800_000_000_000, 10)).map((reply) => reply.key)).toEqual(['t']);
+  });
+
   it('uses a peer that is catching up too only while it holds nothing', async () => {
     const store = new MemoryAcceptorStore();
     const partial = peer('n3', { voting: false, rows: [row('x', 'half-copied', 1)] });

@@ -44,4 +44,9 @@ export class GatedAcceptorStore extends AcceptorStore {
     this.gate.assertVoting();
     return this.store.settle(requests);
   }
+
+  async expiredBy(time: number, limit: number): Promise<PeekReply[]> {
+    this.gate.assertVoting();
+    return this.store.expiredBy(time, limit);
+  }
 }

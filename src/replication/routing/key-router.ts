@@ -24,18 +24,23 @@ export class KeyRouter {
   /** The node id to propose for `key`: this node's own id when it should do it itself. */
   preferredNode(key: string): string {
     if (this.config.peers.length === 0) return this.config.nodeId;
-    let best = this.config.nodeId;
-    let bestWeight = weight(this.config.nodeId, key);
-    for (const peer of this.health.peers()) {
-      if (!peer.reachable) continue;
-      const candidate = weight(peer.id, key);
-      if (candidate > bestWeight || (candidate === bestWeight && peer.id > best)) {
-        best = peer.id;
-        bestWeight = candidate;
-      }
-    }
-    return best;
+    const reachable = this.health.peers().filter((peer) => peer.reachable);
+    return rendezvousChoice(key, [this.config.nodeId, ...reachable.map((peer) => peer.id)]);
   }
+}
+
+/** The node of `nodeIds` (at least one) with the highest weight for `key`: what every node agrees on. */
+export function rendezvousChoice(key: string, nodeIds: readonly string[]): string {
+  let best = nodeIds[0]!;
+  let bestWeight = weight(best, key);
+  for (const id of nodeIds.slice(1)) {
+    const candidate = weight(id, key);
+    if (candidate > bestWeight || (candidate === bestWeight && id > best)) {
+      best = id;
+      bestWeight = candidate;
+    }
+  }
+  return best;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsString, MinLength, ValidateNested } from 'class-validator';
 import { IsPresent } from './is-present.decorator';
+import { IsTtlSeconds } from './is-ttl-seconds.decorator';
 
 export class BatchItemDto {
   @IsString()
@@ -9,6 +10,9 @@ export class BatchItemDto {
 
   @IsPresent()
   value!: unknown;
+
+  @IsTtlSeconds()
+  ttlSeconds?: number;
 }
 
 export class BatchPutDto {

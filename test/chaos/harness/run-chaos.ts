@@ -17,11 +17,14 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, WriteStream } from 'n
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkHistory, type CheckReport } from '../checker';
-import { HistoryRecorder, serializeEvent } from '../history';
+import { HistoryRecorder, pairOperations, serializeEvent } from '../history';
+import { Random } from './random';
 import { formatReport } from '../report-format';
 import { ChaosCluster } from './cluster';
 import { FaultKind, FaultWindow, Nemesis, planSchedule, PlannedFault } from './nemesis';
 import { execute, RequestRecord, Workload } from './workload';
+import { HoppingWatcher } from './watch-client';
+import { checkWatchStreams, WriteRecord } from '../watch-check';
 
 export const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -107,6 +110,8 @@ export interface ChaosResult {
 const START_SERVING_TIMEOUT_MS = 90_000;
 const FINAL_SERVING_TIMEOUT_MS = 90_000;
 const FINAL_READ_ATTEMPTS = 5;
+/** After the final reads, before the watchers stop: a frontier waits for every node's next closed stamp. */
+const WATCH_SETTLE_MS = 3000;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   process.env.TEST_DATABASE_URL ??= DEFAULT_SERVER_URL;
@@ -158,6 +163,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await writeFile(path.join(outDir, 'plan.json'), JSON.stringify(plan, undefined, 2) + '\n');
 
   let cluster: ChaosCluster | undefined;
+  let watchers: HoppingWatcher[] = [];
   let windows: FaultWindow[] = [];
   let workloadStart = clock();
   let finalHeal: { start: number; end: number } | undefined;
@@ -204,12 +210,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       log,
       onWindow: (window) => faultsFile.write(JSON.stringify(window) + '\n'),
     });
+    // Two clients watch every key throughout, hopping from node to node (watch-client.ts).
+    watchers = ['w1', 'w2'].map(
+      (name) => new HoppingWatcher(name, nodePorts, Random.derive(options.seed, `watcher:${name}`)),
+    );
+    if (!options.negativeControl) watchers.forEach((watcher) => watcher.start());
     workloadStart = clock();
     const stopAt = Date.now() + options.durationS * 1000;
     // The last window must be healed a little before the clients stop, so the end of the run is fault-free.
     const nemesisDone = nemesis.run(stopAt - 1000);
     const { operations } = await workload.run(stopAt);
     log(`workload done: ${operations} operations`);
+    for (const problem of workload.listingProblems) reasons.push(`listing: ${problem}`);
     nemesis.stop();
     await nemesisDone;
     windows = nemesis.windows;
@@ -267,6 +279,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     }
     agreement.agree = agreement.disagreements.length === 0;
+    // Let the feed's frontiers pass the last writes (they wait for every node's closed stamp), then stop watching.
+    await new Promise((resolve) => setTimeout(resolve, WATCH_SETTLE_MS));
+    await Promise.all(watchers.map((watcher) => watcher.stop()));
     for (const exit of cluster.unexpectedExits) reasons.push(`node crash: ${exit}`);
     log(`final reads: ${[...finals].map(([key, byNode]) => `${key}=${[...byNode.values()][0]}`).join(' ')}`);
     if (!agreement.agree) reasons.push(`nodes disagree after healing: ${agreement.disagreements.join('; ')}`);
@@ -282,6 +297,37 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       });
       log('cluster stopped');
     }
+  }
+
+  // Check the watch streams against what the clients were told.
+  if (watchers.length > 0 && !options.negativeControl) {
+    const records = watchers.map((watcher) => watcher.record);
+    const writes = pairOperations(recorder.events()).flatMap((operation): WriteRecord[] => {
+      const { op } = operation;
+      if (op.f !== 'write' && op.f !== 'cas' && op.f !== 'create') return [];
+      const result = operation.result as { version?: number } | undefined;
+      return [
+        {
+          key: operation.key,
+          value: op.value,
+          status: operation.status,
+          ...(typeof result?.version === 'number' && { version: result.version }),
+          invokeTime: operation.invokeTime,
+          completeTime: operation.completeTime ?? Infinity,
+        },
+      ];
+    });
+    const watchProblems = checkWatchStreams(writes, records);
+    for (const problem of watchProblems.slice(0, 20)) reasons.push(`watch: ${problem}`);
+    if (watchProblems.length > 20) reasons.push(`watch: ${watchProblems.length - 20} more problems`);
+    log(
+      `watchers: ${records
+        .map(
+          (r) =>
+            `${r.name} ${r.messages.filter((m) => m.kind === 'event').length} events, ${r.messages.filter((m) => m.kind === 'resync').length} resyncs, ${r.hops} hops, ${r.breaks} broken streams`,
+        )
+        .join('; ')}; ${watchProblems.length} problems`,
+    );
   }
 
   // Check the history.

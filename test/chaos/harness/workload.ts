@@ -8,6 +8,9 @@
  *   cas       PUT If-Match: "<version the client last saw for the key>"
  *   create    PUT If-None-Match: *
  *   delete    DELETE, unconditional or If-Match: "<version last seen>"
+ *   list      a walk over the current keys by prefix or by start and end, page
+ *             by page, each page's items and gaps recorded as reads
+ *             (listing-walk.ts)
  *
  * Definite outcomes: 2xx; 412 for conditional requests; 404 for reads and
  * deletes; a refused connection for reads and unconditional writes (recorded
@@ -21,6 +24,7 @@
 import http from 'node:http';
 import type { HistoryRecorder, KvOperation } from '../history';
 import { HttpOutcome, HttpRequest, httpRequest, keyPath } from './http';
+import { ListingRange, ListingWalkContext, walkListing } from './listing-walk';
 import { Random } from './random';
 
 /** What the harness itself keeps about each request, beyond the history (for the 5xx accounting). */
@@ -29,7 +33,8 @@ export interface RequestRecord {
   readonly client: string;
   readonly node: string;
   readonly key: string;
-  readonly f: KvOperation['f'];
+  /** The operation, or 'list' for one page of a listing walk. */
+  readonly f: KvOperation['f'] | 'list';
   readonly invokeTime: number;
   readonly completeTime: number;
   /** HTTP status, or undefined for a transport failure. */
@@ -48,7 +53,7 @@ export interface WorkloadOptions extends Omit<ExecuteContext, 'agent'> {
   /** How many hot keys the clients share at any time. */
   readonly keys: number;
   /**
-   * Every this many ms the clients move on to fresh keys (k0-g1, k1-g1, ...):
+   * Every this many ms the clients move on to fresh keys (g1/k0, g1/k1, ...):
    * the checker's search grows with the operations of one key, so long runs
    * stay checkable. Infinity: the same keys throughout.
    */
@@ -60,10 +65,11 @@ export interface WorkloadOptions extends Omit<ExecuteContext, 'agent'> {
   readonly thinkMs?: number;
 }
 
-type Choice = 'read' | 'write' | 'cas' | 'create' | 'delete' | 'cdelete';
+type Choice = 'read' | 'write' | 'cas' | 'create' | 'delete' | 'cdelete' | 'list';
 
 const MIX: ReadonlyArray<readonly [Choice, number]> = [
-  ['read', 35],
+  ['read', 30],
+  ['list', 5],
   ['write', 22],
   ['cas', 22],
   ['create', 6],
@@ -72,7 +78,8 @@ const MIX: ReadonlyArray<readonly [Choice, number]> = [
 ];
 /** The negative control reads more, to catch stale local copies. */
 const NEGATIVE_CONTROL_MIX: ReadonlyArray<readonly [Choice, number]> = [
-  ['read', 55],
+  ['read', 50],
+  ['list', 5],
   ['write', 30],
   ['cas', 10],
   ['create', 2],
@@ -85,6 +92,8 @@ export class Workload {
   private readonly stats = { ops: 0 };
   /** Every key any client used, in order of first use. */
   readonly keysUsed = new Set<string>();
+  /** Broken promises of listings (order, range, duplicates) that the checker cannot see. */
+  readonly listingProblems: string[] = [];
 
   constructor(private readonly options: WorkloadOptions) {}
 
@@ -102,10 +111,38 @@ export class Workload {
     this.stopAt = 0;
   }
 
-  private keyName(index: number): string {
+  /** The current generation's keys share a prefix, so that a listing by prefix walks exactly them. */
+  private keyPrefix(): string {
     const { keyLifetimeMs } = this.options;
-    if (!Number.isFinite(keyLifetimeMs)) return `k${index}`;
-    return `k${index}-g${Math.floor((Date.now() - this.startedAt) / keyLifetimeMs)}`;
+    if (!Number.isFinite(keyLifetimeMs)) return '';
+    return `g${Math.floor((Date.now() - this.startedAt) / keyLifetimeMs)}/`;
+  }
+
+  /**
+   * One listing walk over the current generation: by its prefix, or by a
+   * start and end between two of its keys; a limit from 1 (a page per key)
+   * to one more than there are keys (one page).
+   */
+  private async list(
+    context: ListingWalkContext,
+    name: string,
+    node: string,
+    rng: Random,
+  ): Promise<{ unavailable: boolean }> {
+    const prefix = this.keyPrefix();
+    const keySpace = Array.from({ length: this.options.keys }, (_, i) => `${prefix}k${i}`);
+    for (const key of keySpace) this.keysUsed.add(key);
+    let range: ListingRange = { prefix };
+    if (prefix === '' || rng.chance(0.5)) {
+      const [low, high] = [rng.pick(keySpace), rng.pick(keySpace)].sort();
+      // An empty range (low = high) is a walk too: it must list nothing.
+      range = { start: low, end: high };
+    }
+    const limit = rng.int(1, this.options.keys + 1);
+    const outcome = await walkListing(context, name, node, range, limit, keySpace);
+    this.stats.ops++;
+    this.listingProblems.push(...outcome.problems);
+    return outcome;
   }
 
   private async client(name: string): Promise<void> {
@@ -123,9 +160,16 @@ export class Workload {
     try {
       for (let n = 0; n < maxOps && Date.now() < this.stopAt; n++) {
         if (nodeRng.chance(options.localReads ? 0.3 : 0.1)) node = nodeRng.pick(nodeIds);
-        const key = this.keyName(rng.int(0, options.keys - 1));
-        this.keysUsed.add(key);
+        const key = `${this.keyPrefix()}k${rng.int(0, options.keys - 1)}`;
         let choice = rng.weighted(mix);
+        const think = options.thinkMs ?? 10;
+        if (choice === 'list') {
+          const walk = await this.list({ ...options, agent }, name, node, rng);
+          if (walk.unavailable) node = nodeRng.pick(nodeIds.filter((id) => id !== node));
+          if (think > 0) await new Promise((resolve) => setTimeout(resolve, rng.int(0, think)));
+          continue;
+        }
+        this.keysUsed.add(key);
         const version = known.get(key);
         if ((choice === 'cas' || choice === 'cdelete') && version === undefined) choice = 'read';
         const value = `${name}-${++counter}`;
@@ -146,7 +190,6 @@ export class Workload {
         if (result.version !== undefined) known.set(key, result.version);
         // Like a real client: after a failure (5xx, timeout, refused, reset) try another node.
         if (result.unavailable) node = nodeRng.pick(nodeIds.filter((id) => id !== node));
-        const think = options.thinkMs ?? 10;
         if (think > 0) await new Promise((resolve) => setTimeout(resolve, rng.int(0, think)));
       }
     } finally {

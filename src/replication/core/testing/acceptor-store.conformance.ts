@@ -237,4 +237,88 @@ export function describeAcceptorStoreRules(name: string, makeStore: () => Promis
       expect(keysOf(await store.unsettledTombstones(`${p}a`, 1))).toEqual(['b']);
     });
   });
+
+  describe(`${name}: expiring registers`, () => {
+    let store: AcceptorStore;
+    let p: string;
+    let counter = 0;
+    /**
+     * Expiry times far in the past, each test's a million ms below the previous
+     * test's, so that rows earlier tests left in a shared store all expire after
+     * every time this test asks about, and never take a place in its answers.
+     */
+    let t0: number;
+    const expiring = (value: unknown, expiresAt: number, version = 1): RegisterState => ({
+      present: true,
+      value,
+      version,
+      expiresAt,
+      lineage: [],
+    });
+    const ownKeys = (replies: readonly { key: string }[]) =>
+      replies.filter((reply) => reply.key.startsWith(p)).map((reply) => reply.key.slice(p.length));
+    /** Only this test's rows: those with an expiry at or after t0. */
+    const expiredBy = async (time: number, limit = 100) =>
+      (await store.expiredBy(time, limit)).filter((reply) => (reply.state.expiresAt ?? 0) >= t0);
+    beforeEach(async () => {
+      store = await makeStore();
+      counter += 1;
+      p = `expiry-${counter}-${Math.random().toString(36).slice(2)}/`;
+      t0 = 1_000_000_000_000 - counter * 1_000_000;
+    });
+
+    it('stores an expiry with the state and hands it back from prepare, peek and list', async () => {
+      await store.accept([{ key: `${p}a`, ballot: b(1), state: expiring('x', t0 + 5) }]);
+      expect(await store.peek([`${p}a`])).toEqual([{ key: `${p}a`, accepted: b(1), state: expiring('x', t0 + 5) }]);
+      expect(await store.prepare([{ key: `${p}a`, ballot: b(2) }])).toEqual([
+        { key: `${p}a`, ok: true, accepted: b(1), state: expiring('x', t0 + 5) },
+      ]);
+      expect(await store.list({ from: p, fromInclusive: true, prefix: p }, 10)).toEqual([
+        { key: `${p}a`, accepted: b(1), state: expiring('x', t0 + 5) },
+      ]);
+    });
+
+    it('reports present registers whose expiry has come, soonest first, up to the limit', async () => {
+      await store.accept([
+        { key: `${p}late`, ballot: b(1), state: expiring('l', t0 + 30) },
+        { key: `${p}soon`, ballot: b(1), state: expiring('s', t0 + 10) },
+        { key: `${p}mid`, ballot: b(1), state: expiring('m', t0 + 20) },
+        { key: `${p}later`, ballot: b(1), state: expiring('f', t0 + 40) },
+        { key: `${p}never`, ballot: b(1), state: state('n') },
+      ]);
+      expect(ownKeys(await expiredBy(t0 + 30))).toEqual(['soon', 'mid', 'late']);
+      expect(ownKeys(await expiredBy(t0 + 29))).toEqual(['soon', 'mid']);
+      expect(ownKeys(await expiredBy(t0 + 9))).toEqual([]);
+      const [first] = await expiredBy(t0 + 30, 1);
+      expect(first).toEqual({ key: `${p}soon`, accepted: b(1), state: expiring('s', t0 + 10) });
+    });
+
+    it('forgets the expiry when an accept replaces the state without one, or with a tombstone', async () => {
+      await store.accept([
+        { key: `${p}kept`, ballot: b(1), state: expiring('k', t0 + 1) },
+        { key: `${p}permanent`, ballot: b(1), state: expiring('p', t0 + 1) },
+        { key: `${p}deleted`, ballot: b(1), state: expiring('d', t0 + 1) },
+        { key: `${p}renewed`, ballot: b(1), state: expiring('r', t0 + 1) },
+      ]);
+      await store.accept([
+        { key: `${p}permanent`, ballot: b(2), state: state('p', 2) },
+        { key: `${p}deleted`, ballot: b(2), state: { present: false, value: null, version: 2, lineage: [] } },
+        { key: `${p}renewed`, ballot: b(2), state: expiring('r', t0 + 50, 2) },
+      ]);
+      expect(ownKeys(await expiredBy(t0 + 10))).toEqual(['kept']);
+      expect(ownKeys(await expiredBy(t0 + 50))).toEqual(['kept', 'renewed']);
+      expect((await store.peek([`${p}permanent`, `${p}deleted`])).map((reply) => reply.state.expiresAt)).toEqual([
+        undefined,
+        undefined,
+      ]);
+    });
+
+    it('is not moved by a refused accept or a promise', async () => {
+      await store.accept([{ key: `${p}k`, ballot: b(5), state: expiring('k', t0 + 100) }]);
+      await store.accept([{ key: `${p}k`, ballot: b(4), state: expiring('older', t0 + 1) }]);
+      await store.prepare([{ key: `${p}k`, ballot: b(9) }]);
+      expect(ownKeys(await expiredBy(t0 + 99))).toEqual([]);
+      expect(ownKeys(await expiredBy(t0 + 100))).toEqual(['k']);
+    });
+  });
 }

@@ -4,6 +4,8 @@ import { KeyRange } from '../key-range';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from '../messages';
 import { SeededRandom } from './seeded-random';
 import { AcceptorClient } from '../transport';
+import { FeedBatch, FeedLink } from '../feed-batch';
+import { FeedRelayClient } from '../feed-relay';
 import { withTimeout } from '../../../common/with-timeout';
 
 /**
@@ -34,7 +36,7 @@ export const NO_FAULTS: NetworkFaults = Object.freeze({
   maxDelayMs: 0,
 });
 
-export type CallKind = 'prepare' | 'accept' | 'peek' | 'list';
+export type CallKind = 'prepare' | 'accept' | 'peek' | 'list' | 'feed';
 
 /** One call a proposer made to an acceptor (one batch). */
 export interface SentCall {
@@ -117,6 +119,34 @@ export class InMemoryNetwork {
       list: (range: KeyRange, limit: number, timeoutMs: number): Promise<PeekReply[]> =>
         this.call(from, to, 'list', [], timeoutMs, (store) => store.list(clone(range), limit)),
     };
+  }
+
+  /** A change-feed link from one node to another, with the network's faults. */
+  feedLink(from: string, to: string, deliver: (batch: FeedBatch) => void): FeedLink {
+    return {
+      nodeId: to,
+      send: (batches: readonly FeedBatch[], timeoutMs: number): Promise<void> =>
+        this.message(from, to, timeoutMs, () => clone(batches).forEach(deliver)),
+    };
+  }
+
+  /** A peer's relay of the change-feed batches it kept, with the network's faults. */
+  feedRelayClient(
+    from: string,
+    to: string,
+    serve: (source: string, epoch: string | undefined, afterSeq: number) => FeedBatch[],
+  ): FeedRelayClient {
+    return {
+      nodeId: to,
+      batchesAfter: (source, epoch, afterSeq, timeoutMs) =>
+        this.message(from, to, timeoutMs, () => clone(serve(source, epoch, afterSeq))),
+    };
+  }
+
+  /** Any request from one node to another, through the network's faults. */
+  private message<T>(from: string, to: string, timeoutMs: number, handle: () => T): Promise<T> {
+    this.store(to);
+    return this.call(from, to, 'feed', [], timeoutMs, () => Promise.resolve(handle()));
   }
 
   setFaults(faults: Partial<NetworkFaults>): void {

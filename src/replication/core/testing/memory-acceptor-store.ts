@@ -84,6 +84,17 @@ export class MemoryAcceptorStore extends AcceptorStore {
     }
   }
 
+  // A scan per call, like list(): the SQL store answers from an index on the expiry.
+  override async expiredBy(time: number, limit: number): Promise<PeekReply[]> {
+    return [...this.slots.entries()]
+      .flatMap(([key, { state }]) =>
+        state.present && state.expiresAt !== undefined && state.expiresAt <= time ? [{ key, at: state.expiresAt }] : [],
+      )
+      .sort((a, b) => a.at - b.at || compareKeys(a.key, b.key))
+      .slice(0, limit)
+      .map(({ key }) => this.peekOne(key));
+  }
+
   /** Test support: whether a listing would skip this key's tombstone. */
   isSettled(key: string): boolean {
     return !this.unsettled.has(key);
