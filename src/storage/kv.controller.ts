@@ -92,7 +92,7 @@ export class KvController {
   /** A long poll; it ends early when the client closes the connection. */
   private waitFor(key: string, poll: LongPoll, res: FastifyReply): Promise<Entry | undefined> {
     const gone = new AbortController();
-    // The response's 'close': the request's own fires as soon as it has been read.
+    // The response's 'close': the answer went out, or the client hung up before it (then the wait ends).
     res.raw.once('close', () => gone.abort());
     return this.longPolls.wait(key, poll, gone.signal);
   }
