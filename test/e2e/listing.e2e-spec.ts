@@ -83,7 +83,7 @@ describe('listing keys (three-node cluster)', () => {
     const stableSeen = seen.filter((key) => stable.includes(key));
     expect(stableSeen).toEqual(stable);
     expect(new Set(seen).size).toBe(seen.length);
-  });
+  }, 30_000); // dozens of pages and writes: jest's 5 s is too short on a loaded machine
 
   it('costs a page, not a scan: settled tombstones are not listed by any acceptor', async () => {
     for (let i = 0; i < 30; i++) await put('n1', `tomb/${i}`, i);
