@@ -100,7 +100,19 @@ export class VersionRuleError extends Error {
   override readonly name = 'VersionRuleError';
 }
 
-/** Applies every change in order to `current`; a combined round's single change function. */
-export function applyInOrder(changes: readonly QueuedChange[], current: RegisterState): RegisterState {
-  return changes.reduce((state, change) => change.applyTo(state), current);
+/**
+ * Applies every change in order to `current`; a combined round's single
+ * change function. `onNewVersion` sees each state along the way that raised
+ * the version (the change feed publishes every one of them, not just the last).
+ */
+export function applyInOrder(
+  changes: readonly QueuedChange[],
+  current: RegisterState,
+  onNewVersion?: (state: RegisterState) => void,
+): RegisterState {
+  return changes.reduce((state, change) => {
+    const next = change.applyTo(state);
+    if (next.version !== state.version) onNewVersion?.(next);
+    return next;
+  }, current);
 }

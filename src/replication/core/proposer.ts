@@ -346,16 +346,19 @@ export class Proposer {
       }
 
       // A new version gets `start.ballot` as its change id: exactly the ballot it is sent with.
-      const content = applyInOrder(changes, start.state);
+      // Each version the changes make on the way (a combined round makes one per write) is an event of its own.
+      const steps: RegisterState[] = [];
+      const content = applyInOrder(changes, start.state, (step) => steps.push(step));
       const nothingToWrite = changes.every((change) => change.threw);
-      const stamp =
+      const stamps =
         this.feed !== undefined && !nothingToWrite && content.version !== start.state.version
-          ? this.feed.stamp(start.state.stamp)
-          : undefined;
-      const newState = proposedState(start.state, content, start.ballot, this.lineageLimit, stamp);
+          ? this.stampSteps(start.state.stamp, steps.length)
+          : [];
+      const newState = proposedState(start.state, content, start.ballot, this.lineageLimit, stamps.at(-1));
+      const published = (): FeedEvent[] => steps.map((step, i) => feedEvent(key, step, stamps[i]!));
       const outOfTime = this.now() >= deadlineMs;
       if (nothingToWrite || outOfTime) {
-        if (stamp !== undefined) this.feed!.notChosen(stamp);
+        stamps.forEach((stamp) => this.feed!.notChosen(stamp));
         // The cached ballot was never sent, so it is still good for the next change.
         if (cached !== undefined) this.nextBallots.put(key, cached);
         if (nothingToWrite) return; // every caller gets the error its own function threw
@@ -369,13 +372,13 @@ export class Proposer {
       try {
         accept = await this.accept(key, start.ballot, newState, next, deadlineMs);
       } catch (error) {
-        if (stamp !== undefined) this.feed!.unknown(stamp); // never left in flight: it would hold the feed back
+        stamps.forEach((stamp) => this.feed!.unknown(stamp)); // never left in flight: it would hold the feed back
         throw error;
       }
       switch (accept.kind) {
         case 'chosen':
           this.nextBallots.put(key, { ballot: next, state: newState });
-          this.publish(key, newState, stamp, baseAgreed ? undefined : start.state);
+          this.publish(key, published(), baseAgreed ? undefined : start.state);
           return;
         case 'unknown': {
           lastUnreachable = accept.unreachable;
@@ -394,23 +397,23 @@ export class Proposer {
               accept.unreachable,
             );
           } catch (error) {
-            // It may be chosen, and nobody will publish it: the feed announces a gap (rule 5).
-            if (stamp !== undefined) this.feed!.unknown(stamp);
+            // It may be chosen, and nobody will publish it: the feed announces a gap (rule 4).
+            stamps.forEach((stamp) => this.feed!.unknown(stamp));
             throw error;
           }
           if (resolution === 'ours-chosen') {
-            this.publish(key, newState, stamp, baseAgreed ? undefined : start.state);
+            this.publish(key, published(), baseAgreed ? undefined : start.state);
             return;
           }
           // Provably never chosen: apply the changes afresh to the state now chosen,
           // through the next ballot the resolution round cached.
-          if (stamp !== undefined) this.feed!.notChosen(stamp);
+          stamps.forEach((stamp) => this.feed!.notChosen(stamp));
           lastUnreachable = [];
           continue;
         }
         case 'rejected-by-all':
           // Nobody stored it, so running the change again cannot apply it twice.
-          if (stamp !== undefined) this.feed!.notChosen(stamp);
+          stamps.forEach((stamp) => this.feed!.notChosen(stamp));
           lastUnreachable = [];
           // A rejected cached ballot just means someone else moved on: prepare at once.
           if (cached === undefined) await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
@@ -569,15 +572,27 @@ export class Proposer {
   }
 
   /**
-   * Tells the feed that our state is chosen, and, when the round's base came
+   * Tells the feed that our state is chosen (an event per version the round
+   * made), and, when the round's base came
    * from grants that disagreed, that the base is chosen too (it may be a
    * write whose proposer died before publishing it; receivers drop it if they
    * have it).
    */
-  private publish(key: string, state: RegisterState, stamp: number | undefined, doubtfulBase?: RegisterState): void {
+  private publish(key: string, events: readonly FeedEvent[], doubtfulBase?: RegisterState): void {
     if (this.feed === undefined) return;
     if (doubtfulBase !== undefined) this.publishRecovered(key, doubtfulBase);
-    if (stamp !== undefined) this.feed.chosen(feedEvent(key, state, stamp));
+    for (const event of events) this.feed.chosen(event);
+  }
+
+  /** One stamp per new version of a round, rising from its base's (the last is the state's own). */
+  private stampSteps(baseStamp: number | undefined, count: number): number[] {
+    const stamps: number[] = [];
+    let base = baseStamp;
+    for (let i = 0; i < count; i++) {
+      base = this.feed!.stamp(base);
+      stamps.push(base);
+    }
+    return stamps;
   }
 
   /** States from before stamps, and the origin, have no place in the feed. */
