@@ -1,5 +1,5 @@
-import { AcceptorStore, SettleRequest } from './acceptor-store';
-import { KeyRange } from './key-range';
+import { AcceptorStore } from './acceptor-store';
+import { ForwardingAcceptorStore } from './forwarding-acceptor-store';
 import { CallCoalescer, scheduleOnImmediate } from '../../common/call-coalescer';
 import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } from './messages';
 
@@ -9,16 +9,13 @@ import { AcceptRequest, AcceptReply, PeekReply, PrepareReply, PrepareRequest } f
  * statement, and while `maxInFlight` statements of a kind run, newer requests
  * gather (group commit). Each key's outcome stays its own.
  */
-export class CoalescingAcceptorStore extends AcceptorStore {
+export class CoalescingAcceptorStore extends ForwardingAcceptorStore {
   private readonly prepares: CallCoalescer<PrepareRequest, PrepareReply>;
   private readonly accepts: CallCoalescer<AcceptRequest, AcceptReply>;
   private readonly peeks: CallCoalescer<string, PeekReply>;
 
-  constructor(
-    private readonly store: AcceptorStore,
-    options: { maxBatchSize?: number; maxInFlight?: number; lingerMs?: number } = {},
-  ) {
-    super();
+  constructor(store: AcceptorStore, options: { maxBatchSize?: number; maxInFlight?: number; lingerMs?: number } = {}) {
+    super(store);
     const settings = {
       maxBatchSize: options.maxBatchSize ?? 2000,
       maxInFlight: options.maxInFlight ?? 2,
@@ -46,32 +43,18 @@ export class CoalescingAcceptorStore extends AcceptorStore {
     );
   }
 
-  prepare(requests: readonly PrepareRequest[]): Promise<PrepareReply[]> {
+  override prepare(requests: readonly PrepareRequest[]): Promise<PrepareReply[]> {
     return this.prepares.call(requests);
   }
 
-  accept(requests: readonly AcceptRequest[]): Promise<AcceptReply[]> {
+  override accept(requests: readonly AcceptRequest[]): Promise<AcceptReply[]> {
     return this.accepts.call(requests);
   }
 
-  peek(keys: readonly string[]): Promise<PeekReply[]> {
+  override peek(keys: readonly string[]): Promise<PeekReply[]> {
     return this.peeks.call(keys);
   }
 
-  // Listing, settling and expiry lookups are one statement per call already, with nothing to share between callers.
-  list(range: KeyRange, limit: number): Promise<PeekReply[]> {
-    return this.store.list(range, limit);
-  }
-
-  unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
-    return this.store.unsettledTombstones(after, limit);
-  }
-
-  settle(requests: readonly SettleRequest[]): Promise<void> {
-    return this.store.settle(requests);
-  }
-
-  expiredBy(time: number, limit: number): Promise<PeekReply[]> {
-    return this.store.expiredBy(time, limit);
-  }
+  // Listing, settling and expiry lookups are one statement per call already, with nothing to share
+  // between callers: they go to the store as they are (ForwardingAcceptorStore).
 }

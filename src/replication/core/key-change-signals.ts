@@ -1,6 +1,6 @@
-import { AcceptorStore, SettleRequest } from './acceptor-store';
-import { KeyRange } from './key-range';
-import { AcceptReply, AcceptRequest, PeekReply, PrepareReply, PrepareRequest } from './messages';
+import { AcceptorStore } from './acceptor-store';
+import { ForwardingAcceptorStore } from './forwarding-acceptor-store';
+import { AcceptReply, AcceptRequest } from './messages';
 
 /** Called with the version of a state just accepted or chosen for the key. Must not throw, must not block. */
 export type KeyChangeListener = (version: number) => void;
@@ -49,44 +49,20 @@ export class KeyChangeSignals {
  * it is durable). Put in front of the store that serves this node's proposer
  * and its peers alike, so that accepts from every proposer are seen.
  */
-export class SignallingAcceptorStore extends AcceptorStore {
+export class SignallingAcceptorStore extends ForwardingAcceptorStore {
   constructor(
-    private readonly store: AcceptorStore,
+    store: AcceptorStore,
     private readonly signals: KeyChangeSignals,
   ) {
-    super();
+    super(store);
   }
 
-  prepare(requests: readonly PrepareRequest[]): Promise<PrepareReply[]> {
-    return this.store.prepare(requests);
-  }
-
-  async accept(requests: readonly AcceptRequest[]): Promise<AcceptReply[]> {
-    const replies = await this.store.accept(requests);
+  override async accept(requests: readonly AcceptRequest[]): Promise<AcceptReply[]> {
+    const replies = await this.inner.accept(requests);
     replies.forEach((reply, index) => {
       const request = requests[index];
       if (reply.ok && request) this.signals.notify(request.key, request.state.version);
     });
     return replies;
-  }
-
-  peek(keys: readonly string[]): Promise<PeekReply[]> {
-    return this.store.peek(keys);
-  }
-
-  list(range: KeyRange, limit: number): Promise<PeekReply[]> {
-    return this.store.list(range, limit);
-  }
-
-  unsettledTombstones(after: string | null, limit: number): Promise<PeekReply[]> {
-    return this.store.unsettledTombstones(after, limit);
-  }
-
-  settle(requests: readonly SettleRequest[]): Promise<void> {
-    return this.store.settle(requests);
-  }
-
-  expiredBy(time: number, limit: number): Promise<PeekReply[]> {
-    return this.store.expiredBy(time, limit);
   }
 }

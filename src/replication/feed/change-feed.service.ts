@@ -15,6 +15,7 @@ import { FeedStore } from '../core/feed-store';
 import { FeedWatchers } from '../core/feed-watchers';
 import { parseFeedBatches, parseFeedRelayBody } from '../peer-api/peer-messages';
 import { FeedRelay } from '../core/feed-relay';
+import { BackgroundLoop } from '../maintenance/background-loop';
 import { PeerChannels } from '../../peer-transport/peer-channels';
 
 /** How often the learner moves its frontier (and watchers get what it released). */
@@ -34,9 +35,7 @@ const TRIM_EVERY_MS = 10_000;
 export class ChangeFeedService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ChangeFeed');
   private ready = false;
-  private stopped = false;
-  private loops: Promise<void>[] = [];
-  private readonly wakers = new Set<() => void>();
+  private loops: BackgroundLoop[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,15 +71,14 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationBootstrap, 
       this.every(RELAY_EVERY_MS, () => this.relay.pass(), 'relaying the change feed'),
       this.every(TRIM_EVERY_MS, () => this.trim(), 'trimming the change feed'),
     ];
+    this.loops.forEach((loop) => loop.start());
   }
 
   /** Before the database pool closes: nothing here may use it afterwards. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
     this.publisher.stop();
     this.watchers.close();
-    this.wakers.forEach((wake) => wake());
-    await Promise.all(this.loops);
+    await Promise.all(this.loops.map((loop) => loop.stop()));
   }
 
   private async trim(): Promise<void> {
@@ -88,26 +86,15 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationBootstrap, 
     await this.store.trim(olderThan, this.config.watchRetentionEvents);
   }
 
-  private async every(ms: number, run: () => Promise<void>, what: string): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
+  private every(ms: number, run: () => Promise<void>, what: string): BackgroundLoop {
+    return new BackgroundLoop(
+      what,
+      this.logger,
+      async () => {
         await run();
-        failures = 0;
-      } catch (error) {
-        // The database is away (a restart, a failover): one line, not one per tick.
-        if (failures++ === 0) this.logger.warn(`${what} failed, will retry: ${(error as Error).message}`);
-      }
-      if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.wakers.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, ms);
-        this.wakers.add(wake);
-      });
-    }
+        return ms;
+      },
+      ms,
+    );
   }
 }

@@ -24,23 +24,40 @@ export class KeyRouter {
   /** The node id to propose for `key`: this node's own id when it should do it itself. */
   preferredNode(key: string): string {
     if (this.config.peers.length === 0) return this.config.nodeId;
-    const reachable = this.health.peers().filter((peer) => peer.reachable);
-    return rendezvousChoice(key, [this.config.nodeId, ...reachable.map((peer) => peer.id)]);
+    // On every request's path: no arrays built, just the highest weight kept.
+    const choice = new RendezvousChoice(key, this.config.nodeId);
+    for (const peer of this.health.peers()) if (peer.reachable) choice.consider(peer.id);
+    return choice.best;
   }
 }
 
 /** The node of `nodeIds` (at least one) with the highest weight for `key`: what every node agrees on. */
 export function rendezvousChoice(key: string, nodeIds: readonly string[]): string {
-  let best = nodeIds[0]!;
-  let bestWeight = weight(best, key);
-  for (const id of nodeIds.slice(1)) {
-    const candidate = weight(id, key);
-    if (candidate > bestWeight || (candidate === bestWeight && id > best)) {
-      best = id;
-      bestWeight = candidate;
+  const choice = new RendezvousChoice(key, nodeIds[0]!);
+  for (let i = 1; i < nodeIds.length; i++) choice.consider(nodeIds[i]!);
+  return choice.best;
+}
+
+/** The highest-weight node seen so far for one key; ties go to the greater node id. */
+class RendezvousChoice {
+  best: string;
+  private bestWeight: number;
+
+  constructor(
+    private readonly key: string,
+    first: string,
+  ) {
+    this.best = first;
+    this.bestWeight = weight(first, key);
+  }
+
+  consider(id: string): void {
+    const candidate = weight(id, this.key);
+    if (candidate > this.bestWeight || (candidate === this.bestWeight && id > this.best)) {
+      this.best = id;
+      this.bestWeight = candidate;
     }
   }
-  return best;
 }
 
 /**
