@@ -45,6 +45,8 @@ const USER = 'postgres';
 const OWNER_FILE = 'node.lock';
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
+/** How long a smart shutdown may wait for closing sessions before a fast one ends them. */
+const SMART_SHUTDOWN_MS = 3_000;
 const execFileAsync = promisify(execFile);
 
 /**
@@ -410,10 +412,16 @@ function startPostmaster(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGINT'); // fast shutdown: rolls back open transactions, keeps committed data
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    // Smart shutdown first: it lets sessions end by themselves. The pool's end()
+    // resolves once it has sent each connection its Terminate, not once the
+    // server has read it, so a fast shutdown at once can still catch a closing
+    // session and hand the node "terminating connection" errors as it stops.
+    child.kill('SIGTERM');
+    const fast = setTimeout(() => child.kill('SIGINT'), SMART_SHUTDOWN_MS); // rolls back open transactions
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await exited;
-    clearTimeout(timer);
+    clearTimeout(fast);
+    clearTimeout(kill);
   };
 
   return new Promise((resolve, reject) => {
