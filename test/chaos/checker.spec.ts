@@ -721,3 +721,99 @@ describe('check-cli main', () => {
     expect(missing.stderr).toContain('cannot check');
   });
 });
+
+describe('checkHistory: keys that expire (writes with ttlSeconds)', () => {
+  // Times in ms; a TTL of 1 s, so the expiry is due at expiresAt (or invoke + 1000 for a lost answer).
+  const ttlWrite = (
+    h: ReturnType<typeof historyBuilder>,
+    value: JsonValue,
+    interval: Interval,
+    outcome: { version: number; expiresAt: number } | 'info',
+  ) =>
+    outcome === 'info'
+      ? h.record('c1', { f: 'write', value, ttlSeconds: 1 }, interval, 'info')
+      : h.record('c1', { f: 'write', value, ttlSeconds: 1 }, interval, 'ok', outcome);
+
+  it('accepts the key gone after its expiresAt, and gone for good, with no delete sent', () => {
+    const h = historyBuilder();
+    ttlWrite(h, 'lease', [0, 10], { version: 1, expiresAt: 1010 });
+    h.read('c2', [500, 510], { value: 'lease', version: 1 });
+    h.read('c2', [1500, 1510], 'absent');
+    h.read('c3', [1600, 1610], 'absent');
+    h.create('c3', 'next', [1700, 1710], 'ok');
+    h.read('c2', [1800, 1810], { value: 'next', version: 3 });
+    expect(verdictOf(h.events)).toBe('linearizable');
+  });
+
+  it('accepts a key read present well after its expiresAt (the store may be late)', () => {
+    const h = historyBuilder();
+    ttlWrite(h, 'lease', [0, 10], { version: 1, expiresAt: 1010 });
+    h.read('c2', [5000, 5010], { value: 'lease', version: 1 });
+    expect(verdictOf(h.events)).toBe('linearizable');
+  });
+
+  it('accepts the expiry of a write whose answer was lost, counted from when it was sent', () => {
+    const h = historyBuilder();
+    ttlWrite(h, 'lease', [0, 3000], 'info');
+    h.read('c2', [100, 110], { value: 'lease' });
+    h.read('c2', [1100, 1110], 'absent');
+    expect(verdictOf(h.events)).toBe('linearizable');
+  });
+
+  it('rejects a key gone well before its expiresAt', () => {
+    const h = historyBuilder();
+    ttlWrite(h, 'lease', [0, 10], { version: 1, expiresAt: 1010 });
+    h.read('c2', [400, 410], 'absent');
+    expect(verdictOf(h.events)).toBe('not-linearizable');
+  });
+
+  it('rejects an expired key that comes back', () => {
+    const h = historyBuilder();
+    ttlWrite(h, 'lease', [0, 10], { version: 1, expiresAt: 1010 });
+    h.read('c2', [1500, 1510], 'absent');
+    h.read('c3', [1600, 1610], { value: 'lease', version: 1 });
+    expect(verdictOf(h.events)).toBe('not-linearizable');
+  });
+
+  it('rejects an expiry that deletes a later value (a write without a TTL makes the key permanent)', () => {
+    const h = historyBuilder();
+    ttlWrite(h, 'lease', [0, 10], { version: 1, expiresAt: 1010 });
+    h.write('c2', 'kept', [100, 110], 2);
+    h.read('c3', [1500, 1510], 'absent');
+    expect(verdictOf(h.events)).toBe('not-linearizable');
+  });
+
+  it('counts the expiry as a version: a write after it reports one more', () => {
+    const h = historyBuilder();
+    ttlWrite(h, 'lease', [0, 10], { version: 1, expiresAt: 1010 });
+    h.read('c2', [1500, 1510], 'absent');
+    h.write('c2', 'again', [1600, 1610], 2);
+    expect(verdictOf(h.events)).toBe('not-linearizable');
+  });
+
+  it('rejects expiresAt on a write without ttlSeconds', () => {
+    const h = historyBuilder();
+    h.record('c1', { f: 'write', value: 'x' }, [0, 1], 'ok', { version: 1, expiresAt: 1000 });
+    expect(() => verdictOf(h.events)).toThrow(HistoryFormatError);
+  });
+});
+
+describe('checkHistory: long polls', () => {
+  it('judges a long poll as a read over its whole interval', () => {
+    const h = historyBuilder();
+    h.write('c1', 'a', [0, 10], 1);
+    const poll = (seen: Seen, interval: Interval) =>
+      h.record(
+        'c2',
+        { f: 'read', via: 'poll' },
+        interval,
+        'ok',
+        seen === 'absent' ? { found: false } : { found: true, ...seen },
+      );
+    poll({ value: 'b', version: 2 }, [20, 1500]);
+    h.write('c1', 'b', [900, 910], 2);
+    expect(verdictOf(h.events)).toBe('linearizable');
+    poll({ value: 'a', version: 1 }, [2000, 3000]);
+    expect(verdictOf(h.events)).toBe('not-linearizable');
+  });
+});

@@ -12,6 +12,7 @@
 import { type HistoryEvent, type Operation, pairOperations } from './history';
 import { type RegisterOp, type RegisterState, explainRejection, step, toRegisterOps } from './model';
 import { type SearchOp, searchLinearization } from './linearize';
+import { withExpiries } from './expiries';
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
@@ -83,6 +84,8 @@ export interface CheckReport {
     readonly dropped: number;
     readonly keys: number;
     readonly elapsedMs: number;
+    /** The store's expiries (expiries.ts) that the witness orders of linearizable keys needed or placed. */
+    readonly expiries: number;
     /** Earliest event time, so reports can show times relative to the start of the run. */
     readonly startTime: number;
   };
@@ -93,7 +96,7 @@ const DEFAULT_PREFIX_OPS_SHOWN = 6;
 
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckReport {
   const started = performance.now();
-  const operations = pairOperations(events);
+  const operations = withExpiries(pairOperations(events));
   const keys = groupByKey(operations);
   const reports = [...keys.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -106,6 +109,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       dropped: sum(reports.map((report) => report.dropped)),
       keys: reports.length,
       elapsedMs: performance.now() - started,
+      expiries: sum(reports.map((report) => report.linearization?.filter((id) => id < 0).length ?? 0)),
       startTime: events.reduce((earliest, event) => Math.min(earliest, event.time), events.length === 0 ? 0 : Infinity),
     },
   };
@@ -131,7 +135,8 @@ export function checkKey(key: string, operations: readonly Operation[], options:
   const outcome = searchLinearization(searchOps, { deadline: started + budget });
   const common = {
     key,
-    operations: checked.length,
+    // What clients recorded: the store's expiries are candidates, not operations.
+    operations: checked.filter(({ operation }) => operation.id >= 0).length,
     indeterminate: searchOps.filter((op) => op.completeTime === Infinity).length,
     dropped: operations.length - checked.length,
     statesExplored: outcome.statesExplored,

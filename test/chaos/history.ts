@@ -20,9 +20,14 @@
  *   {"f":"read","via":"list"}                    one key as a listing page showed it (GET /kv?prefix=...):
  *                                                listed (found) or left out of the range the listing
  *                                                covered (not found), over the page's (or walk's) interval
+ *   {"f":"read","via":"poll"}                    GET ?waitSeconds=&afterVersion= (a long poll: its answer
+ *                                                is a read like any other, at some moment of its interval)
  *   {"f":"write","value":V}                      PUT (unconditional)
  *   {"f":"cas","value":V,"expectVersion":N}      PUT with If-Match: N
  *   {"f":"create","value":V}                     PUT with If-None-Match: *
+ *   any of the three with "ttlSeconds":S         the same PUT with {"ttlSeconds": S}: the store may
+ *                                                later delete the key while it still holds V, never
+ *                                                before V's expiresAt (expiries.ts adds that delete)
  *   {"f":"delete"}                               DELETE
  *   {"f":"delete","expectVersion":N}             DELETE with If-Match: N
  *
@@ -32,7 +37,9 @@
  *                    absent key) or {"found":true,"value":V,"version":N}
  *          others -> result {"version":N} with the version the store reported
  *                    after the change, or {} / no result when not reported.
- *                    The version is checked when present.
+ *                    The version is checked when present. A write with a
+ *                    TTL adds "expiresAt": the store's expiresAt in ms of
+ *                    the history's clock (the nodes' clock, on one machine).
  *   "fail" the operation definitely did NOT take effect, and the store said
  *          why: a precondition failed (412 for cas/create/conditional delete,
  *          404 for delete). Result optional: {"code":412} or {"code":404}; a
@@ -54,11 +61,13 @@ import { readFileSync } from 'node:fs';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type KvOperation =
-  | { readonly f: 'read'; readonly via?: 'list' }
-  | { readonly f: 'write'; readonly value: JsonValue }
-  | { readonly f: 'cas'; readonly value: JsonValue; readonly expectVersion: number }
-  | { readonly f: 'create'; readonly value: JsonValue }
-  | { readonly f: 'delete'; readonly expectVersion?: number };
+  | { readonly f: 'read'; readonly via?: 'list' | 'poll' }
+  | { readonly f: 'write'; readonly value: JsonValue; readonly ttlSeconds?: number }
+  | { readonly f: 'cas'; readonly value: JsonValue; readonly expectVersion: number; readonly ttlSeconds?: number }
+  | { readonly f: 'create'; readonly value: JsonValue; readonly ttlSeconds?: number }
+  | { readonly f: 'delete'; readonly expectVersion?: number }
+  /** Never recorded: the store's own delete of an expired key, which the checker derives (expiries.ts). */
+  | { readonly f: 'expire'; readonly value: JsonValue };
 
 export type OperationName = KvOperation['f'];
 
@@ -68,6 +77,8 @@ export type ReadResult =
 /** Result of a successful write, cas, create or delete. */
 export interface MutationResult {
   readonly version?: number;
+  /** For a write with ttlSeconds: when the store said the key expires (ms, the history's clock). */
+  readonly expiresAt?: number;
 }
 
 /** Result of a definite failure: the HTTP status, when the client knows it. */
@@ -331,13 +342,17 @@ function describeOperationProblem(op: unknown): string | undefined {
   const hasValue = 'value' in op && op.value !== undefined;
   switch (op.f) {
     case 'read':
-      return op.via === undefined || op.via === 'list' ? undefined : 'read via must be "list"';
+      return op.via === undefined || op.via === 'list' || op.via === 'poll'
+        ? undefined
+        : 'read via must be "list" or "poll"';
     case 'write':
     case 'create':
-      return hasValue ? undefined : `${op.f} needs a value`;
+      if (!hasValue) return `${op.f} needs a value`;
+      return describeTtlProblem(op.ttlSeconds);
     case 'cas':
       if (!hasValue) return 'cas needs a value';
-      return isVersion(op.expectVersion) ? undefined : 'cas needs an integer expectVersion';
+      if (!isVersion(op.expectVersion)) return 'cas needs an integer expectVersion';
+      return describeTtlProblem(op.ttlSeconds);
     case 'delete':
       return op.expectVersion === undefined || isVersion(op.expectVersion)
         ? undefined
@@ -358,7 +373,18 @@ function describeOkResultProblem(op: KvOperation, result: unknown): string | und
   if (result === undefined) return undefined;
   if (!isRecord(result)) return 'result must be an object';
   if (result.version !== undefined && !isVersion(result.version)) return 'result.version must be an integer';
+  if (result.expiresAt !== undefined) {
+    if (!('ttlSeconds' in op) || op.ttlSeconds === undefined) return 'result.expiresAt without op.ttlSeconds';
+    if (typeof result.expiresAt !== 'number' || !Number.isFinite(result.expiresAt))
+      return 'result.expiresAt must be a finite number';
+  }
   return undefined;
+}
+
+function describeTtlProblem(ttlSeconds: unknown): string | undefined {
+  return ttlSeconds === undefined || (typeof ttlSeconds === 'number' && ttlSeconds > 0)
+    ? undefined
+    : 'ttlSeconds must be a positive number';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -29,7 +29,8 @@ export const INITIAL_STATE: RegisterState = Object.freeze({
 
 /** What the checker knows about an operation, reduced to what constrains the register. */
 export interface RegisterOp {
-  readonly kind: 'write' | 'cas' | 'create' | 'delete' | 'read';
+  /** expire: the store deletes the key if it still holds `valueKey` (a write with a TTL, once it is due). */
+  readonly kind: 'write' | 'cas' | 'create' | 'delete' | 'read' | 'expire';
   /** "unknown" = indeterminate: it either happened (with whatever outcome the state dictates) or never did. */
   readonly outcome: 'ok' | 'fail' | 'unknown';
   /** The value a write/cas/create stores, and its comparison form (canonical JSON or UNREAD). */
@@ -58,7 +59,11 @@ export const UNREAD = '<unread>';
 export function toRegisterOps(operations: readonly Operation[]): (RegisterOp | undefined)[] {
   const converted = operations.map(toRegisterOp);
   const observed = new Set<string>();
-  for (const op of converted) if (op?.observedValueKey !== undefined) observed.add(op.observedValueKey);
+  for (const op of converted) {
+    if (op?.observedValueKey !== undefined) observed.add(op.observedValueKey);
+    // An expiry tells values apart too: it deletes only the value it was made for.
+    if (op?.kind === 'expire') observed.add(op.valueKey as string);
+  }
   return converted.map((op) =>
     op?.valueKey !== undefined && !observed.has(op.valueKey) ? { ...op, valueKey: UNREAD } : op,
   );
@@ -144,13 +149,16 @@ function preconditionHolds(state: RegisterState, op: RegisterOp): boolean {
       return state.present && state.version === op.expectVersion;
     case 'delete':
       return state.present && (op.expectVersion === undefined || state.version === op.expectVersion);
+    case 'expire':
+      return state.present && state.valueKey === op.valueKey;
     case 'read':
       return true;
   }
 }
 
 function applyChange(state: RegisterState, op: RegisterOp): RegisterState {
-  if (op.kind === 'delete') return { present: false, value: null, valueKey: 'null', version: state.version + 1 };
+  if (op.kind === 'delete' || op.kind === 'expire')
+    return { present: false, value: null, valueKey: 'null', version: state.version + 1 };
   return { present: true, value: op.value as JsonValue, valueKey: op.valueKey as string, version: state.version + 1 };
 }
 
@@ -198,6 +206,8 @@ function describePrecondition(op: RegisterOp): string {
       return `key present at version ${op.expectVersion}`;
     case 'delete':
       return op.expectVersion === undefined ? 'key present' : `key present at version ${op.expectVersion}`;
+    case 'expire':
+      return `key holds ${op.valueKey}`;
     case 'read':
     case 'write':
       return 'none';

@@ -11,7 +11,8 @@ export function formatReport(report: CheckReport): string {
   const lines = [
     `linearizability: ${headline(report.verdict)}`,
     `  ${stats.keys} keys, ${stats.operations} operations checked, ${stats.dropped} dropped ` +
-      `(reads without a result, failed unconditional writes), ${formatDuration(stats.elapsedMs)}`,
+      `(reads without a result, failed unconditional writes), ${stats.expiries} expiries placed, ` +
+      formatDuration(stats.elapsedMs),
   ];
   for (const key of report.keys) lines.push(...formatKey(key, stats.startTime));
   return lines.join('\n') + '\n';
@@ -83,16 +84,22 @@ export function formatOperation(operation: Operation, startTime: number): string
 function formatCall(op: KvOperation): string {
   switch (op.f) {
     case 'read':
-      return 'read()';
+      return op.via === undefined ? 'read()' : `read(via ${op.via})`;
     case 'write':
-      return `write(${canonicalJson(op.value)})`;
+      return `write(${canonicalJson(op.value)}${ttl(op.ttlSeconds)})`;
     case 'create':
-      return `create(${canonicalJson(op.value)})`;
+      return `create(${canonicalJson(op.value)}${ttl(op.ttlSeconds)})`;
     case 'cas':
-      return `cas(${canonicalJson(op.value)}, if v${op.expectVersion})`;
+      return `cas(${canonicalJson(op.value)}, if v${op.expectVersion}${ttl(op.ttlSeconds)})`;
     case 'delete':
       return op.expectVersion === undefined ? 'delete()' : `delete(if v${op.expectVersion})`;
+    case 'expire':
+      return `expire(if ${canonicalJson(op.value)})`;
   }
+}
+
+function ttl(seconds: number | undefined): string {
+  return seconds === undefined ? '' : `, ttl ${seconds}s`;
 }
 
 function formatOutcome(operation: Operation): string {

@@ -135,7 +135,8 @@ async function main(): Promise<number> {
   const summary = [
     `chaos run ${result.passed ? 'PASSED' : 'FAILED'}${options.negativeControl ? ' (negative control)' : ''}: ${result.outDir}`,
     ...result.reasons.map((reason) => `  - ${reason.split('\n')[0]}`),
-    `  ${result.operations.invoked} requests, ${result.operations.checked} operations checked, verdict ${result.verdict} in ` +
+    `  ${result.operations.invoked} requests, ${result.operations.checked} operations checked ` +
+      `(${result.operations.expiries} store expiries placed), verdict ${result.verdict} in ` +
       `${(result.checkMs / 1000).toFixed(2)} s; faults ${JSON.stringify(result.faults.byKind)}; ` +
       `outside windows: ${result.outside.fiveXx} 5xx, ${result.outside.timeouts} timeouts, ${result.outside.other} other; ` +
       `nodes ${result.agreement.agree ? 'agree' : 'DISAGREE'}`,

@@ -22,7 +22,7 @@ import { Random } from './random';
 import { formatReport } from '../report-format';
 import { ChaosCluster } from './cluster';
 import { FaultKind, FaultWindow, Nemesis, planSchedule, PlannedFault } from './nemesis';
-import { execute, RequestRecord, Workload } from './workload';
+import { execute, LONGEST_TTL_MS, RequestRecord, Workload } from './workload';
 import { HoppingWatcher } from './watch-client';
 import { checkWatchStreams, WriteRecord } from '../watch-check';
 
@@ -86,6 +86,8 @@ export interface ChaosResult {
   readonly operations: {
     readonly invoked: number;
     readonly checked: number;
+    /** The store's own expiries the checker placed in its witness orders. */
+    readonly expiries: number;
     readonly ok: number;
     readonly fail: number;
     readonly info: number;
@@ -112,6 +114,8 @@ const FINAL_SERVING_TIMEOUT_MS = 90_000;
 const FINAL_READ_ATTEMPTS = 5;
 /** After the final reads, before the watchers stop: a frontier waits for every node's next closed stamp. */
 const WATCH_SETTLE_MS = 3000;
+/** How late an expiry may come after healing: 1 s while a majority is up, with room for the restarted nodes. */
+const EXPIRY_SETTLE_MS = 3000;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   process.env.TEST_DATABASE_URL ??= DEFAULT_SERVER_URL;
@@ -220,6 +224,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The last window must be healed a little before the clients stop, so the end of the run is fault-free.
     const nemesisDone = nemesis.run(stopAt - 1000);
     const { operations } = await workload.run(stopAt);
+    const workloadEnd = Date.now();
     log(`workload done: ${operations} operations`);
     for (const problem of workload.listingProblems) reasons.push(`listing: ${problem}`);
     nemesis.stop();
@@ -241,6 +246,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         `after healing, nodes ${votes.failing.join(',')} did not vote within ${FINAL_SERVING_TIMEOUT_MS} ms`,
       );
     log(`healed; all serve after ${served.waitedMs} ms`);
+    // Every key with a TTL has expired, and been deleted, before the final reads:
+    // an expiry between two nodes' reads of a key would look like a disagreement.
+    const expiriesDone = workloadEnd + LONGEST_TTL_MS + EXPIRY_SETTLE_MS;
+    if (Date.now() < expiriesDone) await new Promise((resolve) => setTimeout(resolve, expiriesDone - Date.now()));
 
     // Final reads: every key from every node, recorded as ordinary reads.
     const finals = new Map<string, Map<string, string>>();
@@ -396,6 +405,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     operations: {
       invoked: requests.length,
       checked: report?.stats.operations ?? 0,
+      expiries: report?.stats.expiries ?? 0,
       ok: requests.filter((r) => r.outcome === 'ok').length,
       fail: requests.filter((r) => r.outcome === 'fail').length,
       info: requests.filter((r) => r.outcome === 'info').length,

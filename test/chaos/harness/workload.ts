@@ -4,9 +4,17 @@
  * records every invocation and completion in the history:
  *
  *   read      GET (or GET ?consistency=local in the negative control)
+ *   poll      GET ?waitSeconds=1..2&afterVersion=<version last seen>: a long
+ *             poll, recorded as a read over its whole interval
  *   write     PUT, a value unique to the write: "<client>-<n>"
  *   cas       PUT If-Match: "<version the client last saw for the key>"
  *   create    PUT If-None-Match: *
+ *             (a tenth of writes, cas and creates carry ttlSeconds 1..3)
+ *
+ * Beside the hot keys, a few lease keys are used the way locks are: mostly
+ * read, taken with create and a short TTL, rarely renewed (cas with the TTL)
+ * or released (a conditional delete), so that most leases expire while
+ * clients read them, and the checker sees the store's expiries (expiries.ts).
  *   delete    DELETE, unconditional or If-Match: "<version last seen>"
  *   list      a walk over the current keys by prefix or by start and end, page
  *             by page, each page's items and gaps recorded as reads
@@ -65,10 +73,23 @@ export interface WorkloadOptions extends Omit<ExecuteContext, 'agent'> {
   readonly thinkMs?: number;
 }
 
-type Choice = 'read' | 'write' | 'cas' | 'create' | 'delete' | 'cdelete' | 'list';
+type Choice = 'read' | 'poll' | 'write' | 'cas' | 'create' | 'delete' | 'cdelete' | 'list';
+
+/** Lease keys beside the hot keys, and the share of operations that go to them. */
+const LEASE_KEYS = 2;
+const LEASE_SHARE = 0.15;
+const LEASE_MIX: ReadonlyArray<readonly [Choice, number]> = [
+  ['read', 70],
+  ['poll', 10],
+  ['create', 15],
+  ['cas', 2],
+  ['cdelete', 3],
+];
+const LEASE_TTL_SECONDS = [1, 2] as const;
 
 const MIX: ReadonlyArray<readonly [Choice, number]> = [
-  ['read', 30],
+  ['read', 26],
+  ['poll', 4],
   ['list', 5],
   ['write', 22],
   ['cas', 22],
@@ -76,6 +97,14 @@ const MIX: ReadonlyArray<readonly [Choice, number]> = [
   ['delete', 8],
   ['cdelete', 7],
 ];
+/** How often a write, cas or create to a hot key carries a TTL, and the TTLs. */
+const TTL_SHARE = 0.1;
+const TTL_SECONDS = [1, 3] as const;
+/** After the last write, how long until every TTL the workload set is past. */
+export const LONGEST_TTL_MS = TTL_SECONDS[1] * 1000;
+/** A long poll's waitSeconds. */
+const POLL_SECONDS = [1, 2] as const;
+
 /** The negative control reads more, to catch stale local copies. */
 const NEGATIVE_CONTROL_MIX: ReadonlyArray<readonly [Choice, number]> = [
   ['read', 50],
@@ -130,7 +159,10 @@ export class Workload {
     rng: Random,
   ): Promise<{ unavailable: boolean }> {
     const prefix = this.keyPrefix();
-    const keySpace = Array.from({ length: this.options.keys }, (_, i) => `${prefix}k${i}`);
+    const keySpace = [
+      ...Array.from({ length: this.options.keys }, (_, i) => `${prefix}k${i}`),
+      ...Array.from({ length: LEASE_KEYS }, (_, i) => `${prefix}lease${i}`),
+    ];
     for (const key of keySpace) this.keysUsed.add(key);
     let range: ListingRange = { prefix };
     if (prefix === '' || rng.chance(0.5)) {
@@ -138,7 +170,7 @@ export class Workload {
       // An empty range (low = high) is a walk too: it must list nothing.
       range = { start: low, end: high };
     }
-    const limit = rng.int(1, this.options.keys + 1);
+    const limit = rng.int(1, keySpace.length + 1);
     const outcome = await walkListing(context, name, node, range, limit, keySpace);
     this.stats.ops++;
     this.listingProblems.push(...outcome.problems);
@@ -160,8 +192,11 @@ export class Workload {
     try {
       for (let n = 0; n < maxOps && Date.now() < this.stopAt; n++) {
         if (nodeRng.chance(options.localReads ? 0.3 : 0.1)) node = nodeRng.pick(nodeIds);
-        const key = `${this.keyPrefix()}k${rng.int(0, options.keys - 1)}`;
-        let choice = rng.weighted(mix);
+        const lease = rng.chance(LEASE_SHARE);
+        const key = lease
+          ? `${this.keyPrefix()}lease${rng.int(0, LEASE_KEYS - 1)}`
+          : `${this.keyPrefix()}k${rng.int(0, options.keys - 1)}`;
+        let choice = rng.weighted(lease ? LEASE_MIX : mix);
         const think = options.thinkMs ?? 10;
         if (choice === 'list') {
           const walk = await this.list({ ...options, agent }, name, node, rng);
@@ -173,19 +208,30 @@ export class Workload {
         const version = known.get(key);
         if ((choice === 'cas' || choice === 'cdelete') && version === undefined) choice = 'read';
         const value = `${name}-${++counter}`;
+        const mutates = choice === 'write' || choice === 'cas' || choice === 'create';
+        const expiring = !mutates
+          ? {}
+          : lease
+            ? { ttlSeconds: rng.int(...LEASE_TTL_SECONDS) }
+            : rng.chance(TTL_SHARE)
+              ? { ttlSeconds: rng.int(...TTL_SECONDS) }
+              : {};
         const op: KvOperation =
           choice === 'read'
             ? { f: 'read' }
-            : choice === 'write'
-              ? { f: 'write', value }
-              : choice === 'cas'
-                ? { f: 'cas', value, expectVersion: version! }
-                : choice === 'create'
-                  ? { f: 'create', value }
-                  : choice === 'delete'
-                    ? { f: 'delete' }
-                    : { f: 'delete', expectVersion: version! };
-        const result = await execute({ ...options, agent }, name, node, key, op);
+            : choice === 'poll'
+              ? { f: 'read', via: 'poll' }
+              : choice === 'write'
+                ? { f: 'write', value, ...expiring }
+                : choice === 'cas'
+                  ? { f: 'cas', value, expectVersion: version!, ...expiring }
+                  : choice === 'create'
+                    ? { f: 'create', value, ...expiring }
+                    : choice === 'delete'
+                      ? { f: 'delete' }
+                      : { f: 'delete', expectVersion: version! };
+        const poll = choice === 'poll' ? { afterVersion: version ?? 0, waitSeconds: rng.int(...POLL_SECONDS) } : {};
+        const result = await execute({ ...options, agent }, name, node, key, op, poll);
         this.stats.ops++;
         if (result.version !== undefined) known.set(key, result.version);
         // Like a real client: after a failure (5xx, timeout, refused, reset) try another node.
@@ -223,7 +269,7 @@ export async function execute(
   node: string,
   key: string,
   op: KvOperation,
-  extra: { final?: boolean; localRead?: boolean } = {},
+  extra: { final?: boolean; localRead?: boolean; afterVersion?: number; waitSeconds?: number } = {},
 ): Promise<{
   outcome: 'ok' | 'fail' | 'info';
   /** No usable answer: a transport failure or a 5xx. */
@@ -233,12 +279,13 @@ export async function execute(
 }> {
   const port = context.nodes.get(node)!;
   const localRead = extra.localRead ?? context.localReads;
-  const request = toRequest(key, op, localRead);
+  const request = toRequest(key, op, localRead, extra);
   const id = context.recorder.invoke(`${clientName}@${node}`, key, op);
   const invokeTime = context.clock();
   const answer = await httpRequest({
     port,
-    timeoutMs: context.clientTimeoutMs,
+    // A long poll may rightly wait its waitSeconds before the read it then makes.
+    timeoutMs: context.clientTimeoutMs + (extra.waitSeconds ?? 0) * 1000,
     ...(context.agent ? { agent: context.agent } : {}),
     ...request,
   });
@@ -265,24 +312,34 @@ function toRequest(
   key: string,
   op: KvOperation,
   localRead: boolean,
+  poll: { afterVersion?: number; waitSeconds?: number },
 ): Pick<HttpRequest, 'method' | 'path' | 'body' | 'headers'> {
+  const body = (value: unknown, ttlSeconds: number | undefined) => ({
+    value,
+    ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+  });
   switch (op.f) {
     case 'read':
+      if (op.via === 'poll')
+        return {
+          method: 'GET' as const,
+          path: keyPath(key, `?waitSeconds=${poll.waitSeconds ?? 1}&afterVersion=${poll.afterVersion ?? 0}`),
+        };
       return { method: 'GET' as const, path: keyPath(key, localRead ? '?consistency=local' : '') };
     case 'write':
-      return { method: 'PUT' as const, path: keyPath(key), body: { value: op.value } };
+      return { method: 'PUT' as const, path: keyPath(key), body: body(op.value, op.ttlSeconds) };
     case 'cas':
       return {
         method: 'PUT' as const,
         path: keyPath(key),
-        body: { value: op.value },
+        body: body(op.value, op.ttlSeconds),
         headers: { 'if-match': `"${op.expectVersion}"` },
       };
     case 'create':
       return {
         method: 'PUT' as const,
         path: keyPath(key),
-        body: { value: op.value },
+        body: body(op.value, op.ttlSeconds),
         headers: { 'if-none-match': '*' },
       };
     case 'delete':
@@ -291,6 +348,8 @@ function toRequest(
         path: keyPath(key),
         ...(op.expectVersion === undefined ? {} : { headers: { 'if-match': `"${op.expectVersion}"` } }),
       };
+    case 'expire':
+      throw new Error('an expiry is made by the store itself, never sent');
   }
 }
 
@@ -316,6 +375,7 @@ function classify(op: KvOperation, answer: HttpOutcome, trustNotTakenEffect: boo
     version?: unknown;
     mayHaveTakenEffect?: unknown;
     message?: unknown;
+    expiresAt?: unknown;
   };
   const version = typeof body.version === 'number' ? body.version : undefined;
   const conditional = op.f === 'cas' || op.f === 'create' || (op.f === 'delete' && op.expectVersion !== undefined);
@@ -330,7 +390,12 @@ function classify(op: KvOperation, answer: HttpOutcome, trustNotTakenEffect: boo
     }
     if (status === 404) return { outcome: 'ok', result: { found: false }, read: { found: false } };
   } else if (status === 200 || status === 201) {
-    return { outcome: 'ok', result: version === undefined ? {} : { version }, version };
+    const expiresAt = typeof body.expiresAt === 'string' ? Date.parse(body.expiresAt) : undefined;
+    const result = {
+      ...(version === undefined ? {} : { version }),
+      ...(expiresAt === undefined || Number.isNaN(expiresAt) ? {} : { expiresAt }),
+    };
+    return { outcome: 'ok', result, version };
   } else if (status === 204 && op.f === 'delete') {
     return { outcome: 'ok', result: {} };
   } else if (status === 412 && conditional) {
