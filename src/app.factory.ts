@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureHttpPipeline, createHttpAdapter } from './http/http-pipeline';
 import { AppConfig, LogLevel } from './config/app-config';
+import { Departure } from './replication/routing/departure';
 
 const LEVELS_UP_TO: Record<LogLevel, NestLogLevel[]> = {
   error: ['fatal', 'error'],
@@ -26,5 +27,22 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     { logger: nestLogLevels(config.logLevel), bodyParser: false },
   );
   configureHttpPipeline(app);
+  closeConnectionsWhileLeaving(app);
   return app;
+}
+
+/**
+ * While the node is leaving, every answer closes its connection: clients and
+ * balancers that reuse connections must open new ones, which take them to the
+ * nodes that stay, instead of meeting this one's close with a request on the wire.
+ */
+function closeConnectionsWhileLeaving(app: NestFastifyApplication): void {
+  const departure = app.get(Departure);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', (_request, reply, payload, done) => {
+      if (departure.leaving) reply.header('connection', 'close');
+      done(null, payload);
+    });
 }

@@ -3,8 +3,9 @@ import { Logger } from '@nestjs/common';
 import { createApp, nestLogLevels } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { Departure } from './replication/routing/departure';
 
-/** How long a stopping node waits for in-flight requests before it exits anyway. */
+/** After its drain period, how long a stopping node waits for in-flight requests before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
@@ -43,15 +44,17 @@ async function bootstrap(): Promise<void> {
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     logger.log(`${signal}: finishing in-flight requests, then stopping`);
-    const forceExit = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+    const drainMs = listening ? config.shutdownDrainMs : 0; // an app that never listened has nothing to drain
+    const forceExit = setTimeout(() => process.exit(1), drainMs + SHUTDOWN_GRACE_MS);
     forceExit.unref();
     try {
-      // The implementation hands the signal to lifecycle hooks (Terminus keeps
-      // readiness at 503 for a drain period only on SIGTERM); the public type omits it.
-      // An app that never listened has nothing to drain.
-      await (app as unknown as { close(signal?: string): Promise<void> } | undefined)?.close(
-        listening ? signal : undefined,
-      );
+      if (app && listening) {
+        // Peers stop sending it keys to propose, readiness turns 503, answers close their
+        // connections; it serves on meanwhile, so nothing in flight meets a closed node.
+        await app.get(Departure).leave();
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
+      await app?.close();
       await database.stop();
     } finally {
       process.exit(0);

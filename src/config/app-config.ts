@@ -27,6 +27,8 @@ export interface AppConfig {
   readonly watchMaxStreams: number;
   /** Long polls (GET with waitSeconds) open at once on this node; more are refused with 503. */
   readonly maxLongPolls: number;
+  /** After a stop signal: how long the node goes on serving, not ready and nobody's proposer, before it closes. */
+  readonly shutdownDrainMs: number;
   readonly logLevel: LogLevel;
   readonly peers: readonly PeerConfig[];
   readonly clusterSecret?: string;
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     watchRetentionSeconds: parsed.WATCH_RETENTION_SECONDS ?? 3600,
     watchMaxStreams: parsed.WATCH_MAX_STREAMS ?? 10_000,
     maxLongPolls: parsed.MAX_LONG_POLLS ?? 10_000,
+    shutdownDrainMs: parsed.SHUTDOWN_DRAIN_MS ?? 3000,
     logLevel: parsed.LOG_LEVEL ?? 'log',
     peers,
     clusterSecret: parsed.CLUSTER_SECRET,

@@ -101,6 +101,14 @@ export class Environment {
   @Max(1_000_000)
   MAX_LONG_POLLS?: number;
 
+  /** After SIGTERM or SIGINT, how long the node keeps serving while balancers and peers move away from it. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SHUTDOWN_DRAIN_MS?: number;
+
   @IsOptional()
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL?: LogLevel;

@@ -9,6 +9,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Departure } from '../replication/routing/departure';
 import { LongPollService } from '../storage/long-poll.service';
 import { PeersHealthIndicator } from './peers.health';
 import { QuorumHealthIndicator } from './quorum.health';
@@ -21,7 +22,8 @@ const DATABASE_CACHE_MS = 1000;
  * Health in Terminus's JSON shape. `live` never depends on peers or the
  * database, so Kubernetes does not restart a healthy node during a partition;
  * `ready` and the cluster status are 503 when this node cannot serve quorum
- * operations, and from the moment a shutdown begins.
+ * operations, and from the moment a shutdown begins (the node is leaving: it
+ * still serves during its drain period, so balancers can move away in time).
  */
 @Controller()
 export class HealthController {
@@ -32,6 +34,7 @@ export class HealthController {
     private readonly quorum: QuorumHealthIndicator,
     private readonly peers: PeersHealthIndicator,
     private readonly longPolls: LongPollService,
+    private readonly departure: Departure,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -64,6 +67,11 @@ export class HealthController {
 
   /** Terminus reports failure as a 503 exception carrying the result; answer with the result itself. */
   private async run(res: FastifyReply, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+    if (this.departure.leaving) {
+      // Terminus's own answer while it shuts down, given from the start of the drain.
+      res.status(HttpStatus.SERVICE_UNAVAILABLE);
+      return { status: 'shutting_down', info: {}, error: {}, details: {} };
+    }
     try {
       return await this.health.check(checks);
     } catch (error) {

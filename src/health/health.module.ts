@@ -6,13 +6,11 @@ import { HealthController } from './health.controller';
 import { PeersHealthIndicator } from './peers.health';
 import { QuorumHealthIndicator } from './quorum.health';
 
-/** How long readiness reports "shutting_down" before the server stops taking connections. */
-export const SHUTDOWN_DRAIN_MS = 3000;
-
 @Module({
   imports: [
     // Failed checks are expected during partitions; the peer monitor logs the changes once.
-    TerminusModule.forRoot({ logger: false, gracefulShutdownTimeoutMs: SHUTDOWN_DRAIN_MS }),
+    // No graceful-shutdown timeout here: main.ts drains (Departure, then the drain period) before it closes the app.
+    TerminusModule.forRoot({ logger: false }),
     ReplicationModule,
     StorageModule,
   ],

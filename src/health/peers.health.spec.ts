@@ -11,8 +11,23 @@ describe('PeersHealthIndicator', () => {
   });
   const now = Date.now();
   const statuses: PeerStatus[] = [
-    { id: 'n2', url: 'http://n2:1', reachable: true, voting: true, lastRoundTripMs: 1.5, lastSeenAt: now - 200 },
-    { id: 'n3', url: 'http://n3:1', reachable: false, voting: false, lastError: 'connect ECONNREFUSED' },
+    {
+      id: 'n2',
+      url: 'http://n2:1',
+      reachable: true,
+      voting: true,
+      leaving: false,
+      lastRoundTripMs: 1.5,
+      lastSeenAt: now - 200,
+    },
+    {
+      id: 'n3',
+      url: 'http://n3:1',
+      reachable: false,
+      voting: false,
+      leaving: false,
+      lastError: 'connect ECONNREFUSED',
+    },
   ];
   const indicator = new PeersHealthIndicator(config, new HealthIndicatorService(), {
     peers: () => statuses,

@@ -26,6 +26,7 @@ export class PeersHealthIndicator {
           url: peer.url,
           reachable: peer.reachable,
           voting: peer.voting,
+          ...(peer.leaving ? { leaving: true } : {}),
           lastRoundTripMs: peer.lastRoundTripMs ?? null,
           lastSeenMsAgo: peer.lastSeenAt === undefined ? null : now - peer.lastSeenAt,
           ...(peer.reachable ? {} : { lastError: peer.lastError ?? null }),

@@ -32,6 +32,7 @@ import { PeerScanClient } from './recovery/peer-scan-client';
 import { Registers } from './registers';
 import { KeyRouter } from './routing/key-router';
 import { PeerHealthMonitor } from './routing/peer-health.monitor';
+import { Departure } from './routing/departure';
 import { ReplicationService } from './replication.service';
 import { ACCEPTORS, VOTING_ACCEPTOR } from './tokens';
 import { randomUUID } from 'node:crypto';
@@ -98,6 +99,7 @@ import { FeedRelay } from './core/feed-relay';
     },
     CatchUpService,
     PeerHealthMonitor,
+    Departure,
     KeyRouter,
     {
       provide: Proposer,
@@ -197,6 +199,7 @@ import { FeedRelay } from './core/feed-relay';
     AcceptorGate,
     KeyRouter,
     PeerHealthMonitor,
+    Departure,
     HttpModule,
     FeedWatchers,
     KeyChangeSignals,

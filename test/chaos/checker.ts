@@ -11,8 +11,7 @@
  */
 import { type HistoryEvent, type Operation, pairOperations } from './history';
 import { type RegisterOp, type RegisterState, explainRejection, step, toRegisterOps } from './model';
-import { type SearchOp, searchLinearization } from './linearize';
-import { withExpiries } from './expiries';
+import { EXPIRY, type SearchOp, searchLinearization } from './linearize';
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
@@ -46,7 +45,7 @@ export interface UnplacedOperation {
  * still pending at that time were tried in.
  */
 export interface FailureWindow {
-  /** Ids of the whole linearized prefix, in order. */
+  /** Ids of the whole linearized prefix, in order (EXPIRY where the store expired the value). */
   readonly prefixIds: readonly number[];
   /** The last operations of that prefix (the ones that shaped `stateAfterPrefix`). */
   readonly prefixTail: readonly Operation[];
@@ -67,7 +66,10 @@ export interface KeyReport {
   readonly dropped: number;
   readonly statesExplored: number;
   readonly elapsedMs: number;
-  /** Present when linearizable: a witness order of operation ids (indeterminate ones only if they took effect). */
+  /**
+   * Present when linearizable: a witness order of operation ids (indeterminate ones only if they took
+   * effect), with EXPIRY (-1) where the store expired the value.
+   */
   readonly linearization?: readonly number[];
   /** Present when not linearizable. */
   readonly failure?: FailureWindow;
@@ -84,7 +86,7 @@ export interface CheckReport {
     readonly dropped: number;
     readonly keys: number;
     readonly elapsedMs: number;
-    /** The store's expiries (expiries.ts) that the witness orders of linearizable keys needed or placed. */
+    /** The store's expiries (model.ts) in the witness orders of the linearizable keys. */
     readonly expiries: number;
     /** Earliest event time, so reports can show times relative to the start of the run. */
     readonly startTime: number;
@@ -96,7 +98,7 @@ const DEFAULT_PREFIX_OPS_SHOWN = 6;
 
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckReport {
   const started = performance.now();
-  const operations = withExpiries(pairOperations(events));
+  const operations = pairOperations(events);
   const keys = groupByKey(operations);
   const reports = [...keys.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -109,7 +111,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       dropped: sum(reports.map((report) => report.dropped)),
       keys: reports.length,
       elapsedMs: performance.now() - started,
-      expiries: sum(reports.map((report) => report.linearization?.filter((id) => id < 0).length ?? 0)),
+      expiries: sum(reports.map((report) => report.linearization?.filter((id) => id === EXPIRY).length ?? 0)),
       startTime: events.reduce((earliest, event) => Math.min(earliest, event.time), events.length === 0 ? 0 : Infinity),
     },
   };
@@ -135,8 +137,7 @@ export function checkKey(key: string, operations: readonly Operation[], options:
   const outcome = searchLinearization(searchOps, { deadline: started + budget });
   const common = {
     key,
-    // What clients recorded: the store's expiries are candidates, not operations.
-    operations: checked.filter(({ operation }) => operation.id >= 0).length,
+    operations: checked.length,
     indeterminate: searchOps.filter((op) => op.completeTime === Infinity).length,
     dropped: operations.length - checked.length,
     statesExplored: outcome.statesExplored,
@@ -148,6 +149,8 @@ export function checkKey(key: string, operations: readonly Operation[], options:
     if (entry === undefined) throw new Error(`search returned index ${index} of ${checked.length} operations`);
     return entry;
   };
+  // An expiry is the store's own step, not an operation: EXPIRY stands for it among the ids.
+  const idAt = (index: number) => (index === EXPIRY ? EXPIRY : checkedAt(index).operation.id);
 
   switch (outcome.kind) {
     case 'linearizable':
@@ -155,7 +158,7 @@ export function checkKey(key: string, operations: readonly Operation[], options:
         ...common,
         verdict: 'linearizable',
         elapsedMs: elapsedMs(),
-        linearization: outcome.order.map((index) => checkedAt(index).operation.id),
+        linearization: outcome.order.map(idAt),
       };
     case 'timeout':
       return {
@@ -180,9 +183,10 @@ export function checkKey(key: string, operations: readonly Operation[], options:
         verdict: 'not-linearizable',
         elapsedMs: elapsedMs(),
         failure: {
-          prefixIds: deepest.prefix.map((index) => checkedAt(index).operation.id),
+          prefixIds: deepest.prefix.map(idAt),
           prefixTail: deepest.prefix
             .slice(Math.max(0, deepest.prefix.length - shown))
+            .filter((index) => index !== EXPIRY)
             .map((index) => checkedAt(index).operation),
           stateAfterPrefix: { present: state.present, value: state.value, version: state.version },
           stuck: unplaced(deepest.stuck),

@@ -27,7 +27,7 @@
  *   {"f":"create","value":V}                     PUT with If-None-Match: *
  *   any of the three with "ttlSeconds":S         the same PUT with {"ttlSeconds": S}: the store may
  *                                                later delete the key while it still holds V, never
- *                                                before V's expiresAt (expiries.ts adds that delete)
+ *                                                before V's expiresAt (model.ts, "expiry")
  *   {"f":"delete"}                               DELETE
  *   {"f":"delete","expectVersion":N}             DELETE with If-Match: N
  *
@@ -65,9 +65,7 @@ export type KvOperation =
   | { readonly f: 'write'; readonly value: JsonValue; readonly ttlSeconds?: number }
   | { readonly f: 'cas'; readonly value: JsonValue; readonly expectVersion: number; readonly ttlSeconds?: number }
   | { readonly f: 'create'; readonly value: JsonValue; readonly ttlSeconds?: number }
-  | { readonly f: 'delete'; readonly expectVersion?: number }
-  /** Never recorded: the store's own delete of an expired key, which the checker derives (expiries.ts). */
-  | { readonly f: 'expire'; readonly value: JsonValue };
+  | { readonly f: 'delete'; readonly expectVersion?: number };
 
 export type OperationName = KvOperation['f'];
 

@@ -26,9 +26,21 @@
  *    signature are linearized, not which ones: interchangeable operations
  *    that are all available would otherwise multiply the configurations by
  *    2^(number of timeouts so far), as timeouts stay pending forever.
+ *
+ * The store's expiry of a value written with a TTL (model.ts) is a move of
+ * its own, not an operation: after the definite candidates, before the
+ * indeterminate ones, the search may expire the current value, if that value
+ * may expire by the first remaining return entry (the latest moment the next
+ * step can happen at), and start over. It
+ * is an operation invoked at the value's `expiresFrom` that returns at
+ * infinity, but one that belongs to the state: it needs no place in the memo,
+ * and a value that was overwritten takes its expiry with it.
  */
 import { fmix32 } from '../../src/common/mix32';
-import { INITIAL_STATE, type RegisterOp, type RegisterState, effectSignature, step } from './model';
+import { INITIAL_STATE, type RegisterOp, type RegisterState, effectSignature, expire, mayExpire, step } from './model';
+
+/** In a witness order or a failure's prefix: the store expired the value there. */
+export const EXPIRY = -1;
 
 export interface SearchOp {
   readonly invokeTime: number;
@@ -77,7 +89,8 @@ interface Entry {
 type Phase = 'definite' | 'indeterminate';
 
 interface Frame {
-  readonly call: Entry;
+  /** Undefined for an expiry, which is tried last at its node. */
+  readonly call: Entry | undefined;
   readonly phase: Phase;
   readonly stateBefore: RegisterState;
 }
@@ -94,6 +107,8 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
   let state = INITIAL_STATE;
   let entry = head.next;
   let phase: Phase = 'definite';
+  /** Whether the node being explored has tried its expiry move (the last of its options). */
+  let expiryTried = false;
   let deepest: DeepestFailure | undefined;
   let deepestTime = -Infinity;
   let deepestDefinite = -1;
@@ -104,7 +119,7 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
       return { kind: 'timeout', statesExplored: visited.size };
     }
     if (definiteLinearized === definiteCount) {
-      return { kind: 'linearizable', order: stack.map((frame) => frame.call.op), statesExplored: visited.size };
+      return { kind: 'linearizable', order: stack.map(opOf), statesExplored: visited.size };
     }
 
     // Still among the candidates (calls before the first return entry).
@@ -128,10 +143,27 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
       lift(call);
       entry = head.next;
       phase = 'definite';
+      expiryTried = false;
       continue;
     }
 
     if (phase === 'definite') {
+      // `entry` is the first return entry (or none). Before any indeterminate
+      // operation, try the store's expiry: it uses up nothing, and where a read
+      // saw a key with a TTL gone, it is the likely explanation.
+      if (!expiryTried && entry !== undefined && mayExpire(state, entry.time)) {
+        expiryTried = true;
+        const next = expire(state);
+        const memoKey = configuration.key(next);
+        if (!visited.has(memoKey)) {
+          visited.add(memoKey);
+          stack.push({ call: undefined, phase: 'indeterminate', stateBefore: state });
+          state = next;
+          entry = head.next;
+          expiryTried = false;
+          continue;
+        }
+      }
       phase = 'indeterminate';
       entry = head.next;
       continue;
@@ -152,7 +184,7 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
       deepestTime = stuck.time;
       deepestDefinite = definiteLinearized;
       deepest = {
-        prefix: stack.map((frame) => frame.call.op),
+        prefix: stack.map(opOf),
         stateAfterPrefix: state,
         stuck: stuck.op,
         pending: pendingCallsBefore(head, stuck),
@@ -163,12 +195,25 @@ export function searchLinearization(ops: readonly SearchOp[], limits: SearchLimi
       return { kind: 'not-linearizable', deepest: deepest as DeepestFailure, statesExplored: visited.size };
     }
     state = frame.stateBefore;
+    if (frame.call === undefined) {
+      // Its node goes on with its indeterminate candidates; the list is as it
+      // was then (the expiry lifted nothing).
+      expiryTried = true;
+      entry = head.next;
+      phase = 'indeterminate';
+      continue;
+    }
     configuration.remove(frame.call);
     if (frame.call.definiteIndex !== undefined) definiteLinearized--;
     unlift(frame.call);
     entry = frame.call.next;
     phase = frame.phase;
+    expiryTried = false;
   }
+}
+
+function opOf(frame: Frame): number {
+  return frame.call?.op ?? EXPIRY;
 }
 
 function isDeeper(
@@ -231,7 +276,9 @@ class Configuration {
     if (!state.present) return `${a},${b},${c}|${state.version}-`;
     let valueId = this.valueIds.get(state.valueKey);
     if (valueId === undefined) this.valueIds.set(state.valueKey, (valueId = this.valueIds.size));
-    return `${a},${b},${c}|${state.version}=${valueId}`;
+    // Values merged as UNREAD may still differ in when they may expire.
+    const expiry = state.expiresFrom === Infinity ? '' : `@${state.expiresFrom}`;
+    return `${a},${b},${c}|${state.version}=${valueId}${expiry}`;
   }
 
   /** XOR is its own inverse, so the same call adds and removes an element. */

@@ -8,7 +8,14 @@
  * store's JSON column. A written value that no read of the key ever observed
  * is compared as UNREAD instead: no read can tell two such values apart, and
  * merging them lets the checker's memo merge states that only differ there.
+ *
+ * Expiry: a value written with a TTL carries the earliest moment the store
+ * may delete it (`expiresFrom`). `expire` is that delete, which no client
+ * asks for: the search may apply it to the current state at any point that
+ * can lie at or after that moment (linearize.ts), or never. Tied to the state
+ * rather than to the write, it follows the value: a later write replaces it.
  */
+import { earliestExpiry } from './expiries';
 import type { JsonValue, KvOperation, MutationResult, Operation, ReadResult } from './history';
 
 export interface RegisterState {
@@ -18,6 +25,8 @@ export interface RegisterState {
   /** Canonical JSON of `value` (or UNREAD), the form states are compared in. */
   readonly valueKey: string;
   readonly version: number;
+  /** History ms from which the store may expire the value; Infinity for a value without a TTL (or none). */
+  readonly expiresFrom: number;
 }
 
 export const INITIAL_STATE: RegisterState = Object.freeze({
@@ -25,12 +34,12 @@ export const INITIAL_STATE: RegisterState = Object.freeze({
   value: null,
   valueKey: 'null',
   version: 0,
+  expiresFrom: Infinity,
 });
 
 /** What the checker knows about an operation, reduced to what constrains the register. */
 export interface RegisterOp {
-  /** expire: the store deletes the key if it still holds `valueKey` (a write with a TTL, once it is due). */
-  readonly kind: 'write' | 'cas' | 'create' | 'delete' | 'read' | 'expire';
+  readonly kind: 'write' | 'cas' | 'create' | 'delete' | 'read';
   /** "unknown" = indeterminate: it either happened (with whatever outcome the state dictates) or never did. */
   readonly outcome: 'ok' | 'fail' | 'unknown';
   /** The value a write/cas/create stores, and its comparison form (canonical JSON or UNREAD). */
@@ -45,6 +54,8 @@ export interface RegisterOp {
   readonly observedValueKey?: string;
   /** A failure that carried a 404: the key was absent. */
   readonly observedNotFound?: boolean;
+  /** A write with a TTL: from when the store may expire its value (expiries.ts). */
+  readonly expiresFrom?: number;
 }
 
 /** Stands in for every value no read observed. Not valid JSON, so it never equals a canonical value. */
@@ -59,11 +70,7 @@ export const UNREAD = '<unread>';
 export function toRegisterOps(operations: readonly Operation[]): (RegisterOp | undefined)[] {
   const converted = operations.map(toRegisterOp);
   const observed = new Set<string>();
-  for (const op of converted) {
-    if (op?.observedValueKey !== undefined) observed.add(op.observedValueKey);
-    // An expiry tells values apart too: it deletes only the value it was made for.
-    if (op?.kind === 'expire') observed.add(op.valueKey as string);
-  }
+  for (const op of converted) if (op?.observedValueKey !== undefined) observed.add(op.observedValueKey);
   return converted.map((op) =>
     op?.valueKey !== undefined && !observed.has(op.valueKey) ? { ...op, valueKey: UNREAD } : op,
   );
@@ -99,10 +106,12 @@ function toRegisterOp(operation: Operation): RegisterOp | undefined {
   const expected = expectVersionOf(op);
   const observedVersion = status === 'ok' ? (operation.result as MutationResult | undefined)?.version : undefined;
   const observedNotFound = status === 'fail' && (operation.result as { code?: number } | undefined)?.code === 404;
+  const expiresFrom = earliestExpiry(operation);
   return {
     kind: op.f,
     outcome,
     ...written,
+    ...(expiresFrom === undefined ? {} : { expiresFrom }),
     ...(expected === undefined ? {} : { expectVersion: expected }),
     ...(observedVersion === undefined ? {} : { observedVersion }),
     ...(observedNotFound ? { observedNotFound } : {}),
@@ -149,17 +158,34 @@ function preconditionHolds(state: RegisterState, op: RegisterOp): boolean {
       return state.present && state.version === op.expectVersion;
     case 'delete':
       return state.present && (op.expectVersion === undefined || state.version === op.expectVersion);
-    case 'expire':
-      return state.present && state.valueKey === op.valueKey;
     case 'read':
       return true;
   }
 }
 
 function applyChange(state: RegisterState, op: RegisterOp): RegisterState {
-  if (op.kind === 'delete' || op.kind === 'expire')
-    return { present: false, value: null, valueKey: 'null', version: state.version + 1 };
-  return { present: true, value: op.value as JsonValue, valueKey: op.valueKey as string, version: state.version + 1 };
+  if (op.kind === 'delete') return absentAfter(state);
+  return {
+    present: true,
+    value: op.value as JsonValue,
+    valueKey: op.valueKey as string,
+    version: state.version + 1,
+    expiresFrom: op.expiresFrom ?? Infinity,
+  };
+}
+
+/** Whether the store may have expired the state's value at a moment no later than `latest`. */
+export function mayExpire(state: RegisterState, latest: number): boolean {
+  return state.present && state.expiresFrom <= latest;
+}
+
+/** The store's expiry of the current value: a delete, with its new version. */
+export function expire(state: RegisterState): RegisterState {
+  return absentAfter(state);
+}
+
+function absentAfter(state: RegisterState): RegisterState {
+  return { present: false, value: null, valueKey: 'null', version: state.version + 1, expiresFrom: Infinity };
 }
 
 function readMatches(state: RegisterState, op: RegisterOp): boolean {
@@ -169,9 +195,9 @@ function readMatches(state: RegisterState, op: RegisterOp): boolean {
 }
 
 export function describeState(state: RegisterState): string {
-  return state.present
-    ? `value ${canonicalJson(state.value)} at version ${state.version}`
-    : `absent at version ${state.version}`;
+  if (!state.present) return `absent at version ${state.version}`;
+  const expiry = state.expiresFrom === Infinity ? '' : ` (may expire from ${state.expiresFrom.toFixed(1)})`;
+  return `value ${canonicalJson(state.value)} at version ${state.version}${expiry}`;
 }
 
 /** Why `step(state, op)` returned undefined, for the failure report. */
@@ -206,8 +232,6 @@ function describePrecondition(op: RegisterOp): string {
       return `key present at version ${op.expectVersion}`;
     case 'delete':
       return op.expectVersion === undefined ? 'key present' : `key present at version ${op.expectVersion}`;
-    case 'expire':
-      return `key holds ${op.valueKey}`;
     case 'read':
     case 'write':
       return 'none';

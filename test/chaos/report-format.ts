@@ -93,8 +93,6 @@ function formatCall(op: KvOperation): string {
       return `cas(${canonicalJson(op.value)}, if v${op.expectVersion}${ttl(op.ttlSeconds)})`;
     case 'delete':
       return op.expectVersion === undefined ? 'delete()' : `delete(if v${op.expectVersion})`;
-    case 'expire':
-      return `expire(if ${canonicalJson(op.value)})`;
   }
 }
 

@@ -167,8 +167,6 @@ function execute(
       register.value = null;
       register.version++;
       return ok(versionResult());
-    case 'expire':
-      throw new Error('an expiry is derived by the checker, never generated');
   }
 }
 

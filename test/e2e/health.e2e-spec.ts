@@ -77,7 +77,7 @@ describe('health endpoints', () => {
     const node = cluster.node('n3').process!;
     await eventually(async () => (await status('n3', '/health/ready')) === 200, 'n3 ready before the signal');
     node.terminate();
-    // The node keeps serving for SHUTDOWN_DRAIN_MS (3 s) after the signal, answering readiness with
+    // The node keeps serving for SHUTDOWN_DRAIN_MS (3 s by default) after the signal, answering readiness with
     // 503: the first answer that is not a 200 must be that one, not a refused connection. (Polled,
     // because the signal reaches the process a moment after terminate() returns.)
     let ready = await http(cluster.url('n3'), 'GET', '/health/ready');

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../src/config/app-config';
+import type { Departure } from '../../src/replication/routing/departure';
 import { KeyRouter } from '../../src/replication/routing/key-router';
 import type { PeerHealthMonitor, PeerStatus } from '../../src/replication/routing/peer-health.monitor';
 import { expectErrorBody, http, kvPath } from '../support/http';
@@ -67,7 +68,7 @@ function keyProposedBy(nodeId: string): string {
   const allReachable = {
     peers: () => peers.map((id) => ({ id, reachable: true }) as PeerStatus),
   } as unknown as PeerHealthMonitor;
-  const router = new KeyRouter(config, allReachable);
+  const router = new KeyRouter(config, allReachable, { leaving: false } as Departure);
   for (let i = 0; ; i++) {
     if (router.preferredNode(`local-read-${i}`) === nodeId) return `local-read-${i}`;
   }

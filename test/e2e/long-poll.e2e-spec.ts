@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config/app-config';
+import type { Departure } from '../../src/replication/routing/departure';
 import { KeyRouter } from '../../src/replication/routing/key-router';
 import type { PeerHealthMonitor, PeerStatus } from '../../src/replication/routing/peer-health.monitor';
 import { TEST_CLUSTER_SECRET, TestCluster, printClusterLogsOnFailure } from '../support/cluster';
@@ -310,7 +311,7 @@ function keyProposedBy(nodeId: string): string {
   const allReachable = {
     peers: () => peers.map((id) => ({ id, reachable: true }) as PeerStatus),
   } as unknown as PeerHealthMonitor;
-  const router = new KeyRouter(config, allReachable);
+  const router = new KeyRouter(config, allReachable, { leaving: false } as Departure);
   for (let i = 0; ; i++) {
     if (router.preferredNode(`missed-accept-${i}`) === nodeId) return `missed-accept-${i}`;
   }

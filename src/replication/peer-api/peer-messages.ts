@@ -175,6 +175,13 @@ export function parseScanBody(body: unknown): { after: string | null; limit: num
   return { after: after as string | null, limit: limit as number };
 }
 
+/** A peer's word that it is stopping (routing/departure.ts). */
+export function parseLeavingBody(body: unknown): { node: string } {
+  const fields = objectAt(body, 'body');
+  if (typeof fields.node !== 'string' || !isValidNodeId(fields.node)) invalid('node must be a node id');
+  return { node: fields.node };
+}
+
 /** Consecutive batches of a proposer's change-feed stream (docs/protocol.md, "Watching"). */
 export function parseFeedBatches(body: unknown): FeedBatch[] {
   return listOf(body, 'batches').map((item, index) => parseFeedBatch(item, `batches[${index}]`));

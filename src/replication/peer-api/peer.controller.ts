@@ -8,7 +8,16 @@ import { AcceptReply, PeekReply, PrepareReply } from '../core/messages';
 import { ClusterSecretGuard } from '../../peer-transport/cluster-secret.guard';
 import { PEER_API_PREFIX } from '../../peer-transport/peer-api-prefix';
 import { PeerChannels } from '../../peer-transport/peer-channels';
-import { parseAcceptBody, parseListBody, parsePeekBody, parsePrepareBody, parseScanBody } from './peer-messages';
+import { Departure } from '../routing/departure';
+import { PeerHealthMonitor } from '../routing/peer-health.monitor';
+import {
+  parseAcceptBody,
+  parseLeavingBody,
+  parseListBody,
+  parsePeekBody,
+  parsePrepareBody,
+  parseScanBody,
+} from './peer-messages';
 
 /**
  * The acceptor's side of the peer protocol: each request is one batch, one
@@ -23,6 +32,8 @@ export class PeerController implements OnModuleInit {
     private readonly scanner: RegisterScanner,
     private readonly gate: AcceptorGate,
     private readonly channels: PeerChannels,
+    private readonly departure: Departure,
+    private readonly peerHealth: PeerHealthMonitor,
   ) {}
 
   onModuleInit(): void {
@@ -47,8 +58,15 @@ export class PeerController implements OnModuleInit {
   /** The peer health probe: cheap, no database. */
   @Post('ping')
   @HttpCode(HttpStatus.OK)
-  ping(): { voting: boolean } {
-    return { voting: this.gate.isVoting };
+  ping(): { voting: boolean; leaving: boolean } {
+    return { voting: this.gate.isVoting, leaving: this.departure.leaving };
+  }
+
+  /** A peer is stopping (its Departure): send it no more keys to propose. */
+  @Post('leaving')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  leaving(@Body() body: unknown): void {
+    this.peerHealth.markLeaving(parseLeavingBody(body).node);
   }
 
   /** Served even while this node catches up itself: a brand-new cluster's nodes copy from each other. */

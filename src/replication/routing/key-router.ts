@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { fmix32 } from '../../common/mix32';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { Departure } from './departure';
 import { PeerHealthMonitor } from './peer-health.monitor';
 
 /**
@@ -11,6 +12,9 @@ import { PeerHealthMonitor } from './peer-health.monitor';
  * going through one proposer, whose one-round-trip cache then pays off; when
  * that node is down, its keys spread evenly over the others.
  *
+ * A node that is leaving (Departure) is nobody's choice, its own included:
+ * its keys go to the others before it stops.
+ *
  * Only a performance hint: any node may propose for any key, and beliefs that
  * differ between nodes cost speed, never correctness.
  */
@@ -19,15 +23,23 @@ export class KeyRouter {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly health: PeerHealthMonitor,
+    private readonly departure: Departure,
   ) {}
 
   /** The node id to propose for `key`: this node's own id when it should do it itself. */
   preferredNode(key: string): string {
     if (this.config.peers.length === 0) return this.config.nodeId;
     // On every request's path: no arrays built, just the highest weight kept.
-    const choice = new RendezvousChoice(key, this.config.nodeId);
-    for (const peer of this.health.peers()) if (peer.reachable) choice.consider(peer.id);
-    return choice.best;
+    let choice: RendezvousChoice | undefined = this.departure.leaving
+      ? undefined
+      : new RendezvousChoice(key, this.config.nodeId);
+    for (const peer of this.health.peers()) {
+      if (!peer.reachable || peer.leaving) continue;
+      if (choice) choice.consider(peer.id);
+      else choice = new RendezvousChoice(key, peer.id);
+    }
+    // Leaving, with no peer to hand the key to: better to propose than to fail.
+    return choice?.best ?? this.config.nodeId;
   }
 }
 

@@ -12,6 +12,8 @@ export interface PeerStatus {
   readonly reachable: boolean;
   /** Whether the peer's acceptor votes (false while it catches up after a disk loss). */
   readonly voting: boolean;
+  /** The peer is stopping (Departure): it still votes, but no key should be sent to it to propose. */
+  readonly leaving: boolean;
   readonly lastRoundTripMs?: number;
   /** ms since epoch of the last answer; undefined when it never answered. */
   readonly lastSeenAt?: number;
@@ -40,7 +42,7 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     private readonly http: HttpService,
   ) {
     for (const peer of config.peers)
-      this.statuses.set(peer.id, { id: peer.id, url: peer.url, reachable: false, voting: false });
+      this.statuses.set(peer.id, { id: peer.id, url: peer.url, reachable: false, voting: false, leaving: false });
   }
 
   onApplicationBootstrap(): void {
@@ -74,6 +76,14 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     this.statuses.set(peerId, { ...status, reachable: false, voting: false, lastError: error.message });
   }
 
+  /** The peer said it is stopping: route around it now. Its next probe answer says it again, or that it is back. */
+  markLeaving(peerId: string): void {
+    const status = this.statuses.get(peerId);
+    if (!status || status.leaving) return;
+    this.logger.log(`peer ${peerId} is leaving; routing around it`);
+    this.statuses.set(peerId, { ...status, leaving: true });
+  }
+
   isReachable(peerId: string): boolean {
     return this.peers().some((peer) => peer.id === peerId && peer.reachable);
   }
@@ -90,7 +100,7 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     const started = performance.now();
     const previous = this.statuses.get(peer.id)!;
     try {
-      const response = await this.http.axiosRef.post<{ voting?: unknown }>(
+      const response = await this.http.axiosRef.post<{ voting?: unknown; leaving?: unknown }>(
         `${peer.url}/${PEER_API_PREFIX}/ping`,
         {},
         {
@@ -104,6 +114,7 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnApplicationS
         url: peer.url,
         reachable: true,
         voting: response.data?.voting === true,
+        leaving: response.data?.leaving === true,
         lastRoundTripMs: Math.round((performance.now() - started) * 10) / 10,
         lastSeenAt: Date.now(),
       });
