@@ -20,6 +20,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -85,7 +86,11 @@ async function measure(keys: number, options: Options): Promise<Result> {
     database: (id) => ({ DATABASE_URL: url(id) }),
     env: { LOG_LEVEL: 'log' },
     main: options.main,
+    // BENCH_NODE_ARGS: extra node flags, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (as in bench/node-processes.ts).
+    nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     label: (id) => `catch-up/${id}`,
+    // Each node's output, kept after the run (the node's own view of its catch-up, GC traces with --trace-gc).
+    logFile: (id) => path.join(os.tmpdir(), `kv-bench-catch-up-${run}-${id}.log`),
     onLine: (id, line) => {
       if (id === 'n3' && /caught up/.test(line)) copyLine = line.replace(/^.*caught up/, 'caught up').trim();
     },
@@ -103,6 +108,7 @@ async function measure(keys: number, options: Options): Promise<Result> {
     await newerOnN2(url('n2'));
     await admin(options.serverUrl, `DROP DATABASE ${databases.get('n3')}`);
     await admin(options.serverUrl, `CREATE DATABASE ${databases.get('n3')}`);
+    console.log(`node logs: ${path.join(os.tmpdir(), `kv-bench-catch-up-${run}-*.log`)}`);
     console.log(`${keys} keys loaded into n1 and n2 in ${((Date.now() - filling) / 1000).toFixed(1)} s`);
 
     await Promise.all(['n1', 'n2'].map((id) => cluster.startNode(id, { startTimeoutMs: 120_000 })));

@@ -274,7 +274,7 @@ function toState(
  * element of a text[] parameter (unnest cannot take ragged arrays of arrays).
  * Every id is quoted, so an empty one (the origin's) is "" and not NULL.
  */
-function arrayLiteral(ids: readonly string[]): string {
+export function arrayLiteral(ids: readonly string[]): string {
   return `{${ids.map((id) => `"${id.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
