@@ -98,7 +98,7 @@ describe('CatchUpService.catchUpOnce', () => {
     const n2 = peer('n2', { voting: true, rows: [row('a', 'old', 3, 9), row('b', 'only-n2', 2)] });
     const n3 = peer('n3', { voting: true, rows: [row('a', 'new', 5, 6)] });
     const { catchUp, staging, meta } = service([n2, n3]);
-    expect(await run(catchUp)).toEqual({ registers: 2, sources: ['n2', 'n3'] });
+    expect(await run(catchUp)).toEqual(expect.objectContaining({ registers: 2, sources: ['n2', 'n3'] }));
     // The lineage is copied with the value: outcome resolution reads it on this node as on any other.
     expect(staging.live.get('a')).toEqual({
       key: 'a',
@@ -117,7 +117,7 @@ describe('CatchUpService.catchUpOnce', () => {
       peer('n2', { voting: true, rows: [expiring] }),
       peer('n3', { voting: true, rows: [] }),
     ]);
-    expect(await run(catchUp)).toEqual({ registers: 1, sources: ['n2', 'n3'] });
+    expect(await run(catchUp)).toEqual(expect.objectContaining({ registers: 1, sources: ['n2', 'n3'] }));
     expect(staging.live.get('t')!.state.expiresAt).toBe(1_800_000_000_000);
   });
 
@@ -128,7 +128,7 @@ describe('CatchUpService.catchUpOnce', () => {
     expect(refused.staging.live.size).toBe(0);
     const empty = peer('n3', { voting: false, rows: [] });
     const { catchUp } = service([peer('n2', { voting: true, rows: [row('y', 1, 1)] }), empty]);
-    expect(await run(catchUp)).toEqual({ registers: 1, sources: ['n2', 'n3'] });
+    expect(await run(catchUp)).toEqual(expect.objectContaining({ registers: 1, sources: ['n2', 'n3'] }));
   });
 
   it('never switches in what an earlier attempt, or a run that crashed, left in the staging', async () => {
@@ -147,7 +147,7 @@ describe('CatchUpService.catchUpOnce', () => {
       peer('n2', { voting: true, rows }),
       peer('n3', { voting: true, rows: rows.slice(0, 100) }),
     ]);
-    expect(await run(catchUp)).toEqual({ registers: 5000, sources: ['n2', 'n3'] });
+    expect(await run(catchUp)).toEqual(expect.objectContaining({ registers: 5000, sources: ['n2', 'n3'] }));
     expect(staging.live.size).toBe(5000);
     expect(staging.mostAddsInFlight).toBe(1);
     expect(staging.largestAdd).toBeLessThanOrEqual(1000);

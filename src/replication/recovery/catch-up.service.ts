@@ -88,8 +88,9 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
           continue;
         }
         this.gate.open();
+        const took = `staged in ${copied.stagedAt - started} ms, switched in ${Date.now() - copied.stagedAt} ms`;
         this.logger.log(
-          `caught up (${copied.registers} registers copied from ${copied.sources.join(', ')} in ${Date.now() - started} ms); this node's acceptor votes now`,
+          `caught up (${copied.registers} registers copied from ${copied.sources.join(', ')}, ${took}); this node's acceptor votes now`,
         );
         return;
       } catch (error) {
@@ -114,7 +115,9 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
    * run that crashed, left there cannot be told complete from partial, and is
    * never switched in.
    */
-  private async catchUpOnce(incarnation: string): Promise<{ registers: number; sources: string[] } | undefined> {
+  private async catchUpOnce(
+    incarnation: string,
+  ): Promise<{ registers: number; sources: string[]; stagedAt: number } | undefined> {
     await this.staging.clear();
     const timeoutMs = this.config.requestTimeoutMs * 5;
     const scan = new MergedScan(
@@ -141,8 +144,9 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
       this.logger.debug(`peer ${source} cannot serve the catch-up: ${error.message}`);
     const sources = scan.completeSources();
     if (this.stopped || sources.length < this.sourcesNeeded()) return undefined;
+    const stagedAt = Date.now();
     await this.staging.switchIn(incarnation);
-    return { registers, sources };
+    return { registers, sources, stagedAt };
   }
 
   private pause(ms = RETRY_MS): Promise<void> {
