@@ -26,7 +26,7 @@ import { PeerTransportModule } from '../peer-transport/peer-transport.module';
 import { PeerController } from './peer-api/peer.controller';
 import { PEER_AGENT_IDLE_MS } from '../peer-transport/stale-connection';
 import { AcceptorGate } from './recovery/acceptor-gate';
-import { CatchUpService, PEER_SCANNERS, UNGATED_ACCEPTOR_STORE } from './recovery/catch-up.service';
+import { CatchUpService, PEER_SCANNERS } from './recovery/catch-up.service';
 import { GatedAcceptorStore } from './recovery/gated-acceptor-store';
 import { PeerScanClient } from './recovery/peer-scan-client';
 import { Registers } from './registers';
@@ -65,7 +65,6 @@ import { FeedRelay } from './core/feed-relay';
   controllers: [PeerController],
   providers: [
     AcceptorGate,
-    { provide: UNGATED_ACCEPTOR_STORE, useExisting: AcceptorStore },
     { provide: KeyChangeSignals, useFactory: () => new KeyChangeSignals() },
     {
       provide: VOTING_ACCEPTOR,

@@ -245,3 +245,74 @@ describe('three-node cluster: a node that loses its disk', () => {
     }
   }, 90_000);
 });
+
+describe('three-node cluster: a catch-up cut off half-way', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await TestCluster.start(3, { REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  printClusterLogsOnFailure(() => cluster);
+
+  const FILLER = 30_000;
+  const count = async (id: string, sql: string): Promise<number> =>
+    Number((await queryDatabase<{ n: string }>(cluster.node(id).database.url, sql))[0]!.n);
+
+  it('leaves the live store empty and unmarked when killed mid-copy, and copies everything again on its next start', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `cut-${i}`);
+    for (const key of keys)
+      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'old' } })).status).toBe(201);
+    // Enough registers that the copy takes a while: rows as a write through n1 leaves them, on n1 and n2.
+    for (const id of ['n1', 'n2'])
+      await queryDatabase(
+        cluster.node(id).database.url,
+        `INSERT INTO kv_register (key, promised, accepted, present, value, version, lineage, unsettled)
+         SELECT 'filler/' || lpad(i::text, 6, '0'), b || 'n1', a || 'n1', true, to_json(repeat('x', 98)), 1,
+                ARRAY[a || 'n1', ''], true
+           FROM generate_series(1, $1::int) AS i,
+                LATERAL (SELECT lpad(to_hex(2 * i), 14, '0') || '.00000001.' AS a,
+                                lpad(to_hex(2 * i + 1), 14, '0') || '.00000001.' AS b) AS ballots`,
+        [FILLER],
+      );
+
+    // With n2 down, the new values live on n1 and n3 only; then n3 loses its disk.
+    await cluster.kill('n2');
+    for (const key of keys)
+      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'new' } })).status).toBe(200);
+    await cluster.kill('n3');
+    await cluster.node('n3').database.wipe();
+    await Promise.all([cluster.startNode('n2'), cluster.startNode('n3')]);
+
+    // Killed while its staging is less than half full: a crash mid-copy.
+    const staged = () => count('n3', 'SELECT count(*) AS n FROM kv_catch_up_staging').catch(() => 0);
+    const deadline = Date.now() + 30_000;
+    let seen = 0;
+    while (seen === 0) {
+      if (Date.now() > deadline) throw new Error('n3 never started staging its copy');
+      seen = await staged();
+    }
+    expect(seen).toBeLessThan(FILLER / 2);
+    await cluster.kill('n3');
+    expect(await staged()).toBeGreaterThan(0);
+    expect(await count('n3', 'SELECT count(*) AS n FROM kv_register')).toBe(0);
+    expect(await count('n3', "SELECT count(*) AS n FROM node_meta WHERE name = 'caught_up'")).toBe(0);
+
+    // The next start throws the half-filled staging away, copies everything and votes.
+    await cluster.startNode('n3');
+    await cluster.waitUntilVoting(['n3'], 60_000);
+    expect(await count('n3', "SELECT count(*) AS n FROM kv_register WHERE key LIKE 'filler/%'")).toBe(FILLER);
+    expect(await staged()).toBe(0);
+
+    // Now n1 goes: the only majority left is n2 (stale) and n3 (rebuilt after a crash mid-copy).
+    await cluster.kill('n1');
+    for (const node of ['n2', 'n3']) {
+      for (const key of keys) {
+        const read = await http(cluster.url(node), 'GET', kvPath(key));
+        expect(read.status).toBe(200);
+        expect(read.body).toEqual({ key, value: 'new', version: 2 });
+      }
+    }
+  }, 120_000);
+});

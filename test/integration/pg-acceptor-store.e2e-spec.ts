@@ -63,6 +63,46 @@ describe('PgAcceptorStore on PostgreSQL', () => {
     });
   });
 
+  it("serves a catch-up page as JSON text built by the database, the same registers as scan()'s, every kind of row", async () => {
+    const keys = ['json/plain', 'json/expiring', 'json/gone', 'json/promised-only', 'json/ключ 🔑 "q"\\', 'json/nul'];
+    await store.accept([
+      {
+        key: keys[0]!,
+        ballot: b(3),
+        state: { present: true, value: { a: [1, 'x'] }, version: 3, lineage: [b(3), ''], stamp: 1_796_000_000_000_001 },
+        next: b(4),
+      },
+      {
+        key: keys[1]!,
+        ballot: b(5),
+        state: { present: true, value: 'lease', version: 2, lineage: [b(5)], expiresAt: 1_800_000_000_000, stamp: 7 },
+      },
+      {
+        key: keys[2]!,
+        ballot: b(6),
+        state: { present: false, value: null, version: 4, lineage: [b(6), b(2)], stamp: 9 },
+      },
+      { key: keys[4]!, ballot: b(2), state: { present: true, value: 'é', version: 1, lineage: [b(2), ''] } },
+      {
+        key: keys[5]!,
+        ballot: b(2),
+        state: { present: true, value: { text: 'nul \u0000 inside' }, version: 1, lineage: [] },
+      },
+    ]);
+    await store.prepare([{ key: keys[3]!, ballot: b(8) }]);
+    await dataSource.query(
+      `INSERT INTO kv_register (key, promised, accepted, present, value, version) VALUES ('json/pre-lineage', $1, $1, true, '"old"', 3)`,
+      [b(4)],
+    );
+    const fromJson = JSON.parse(await store.scanJson('json/', 100)) as unknown[];
+    const fromRows = await store.scan('json/', 100);
+    expect(fromRows.filter((row) => row.key.startsWith('json/'))).toHaveLength(keys.length + 1);
+    expect(fromJson).toEqual(fromRows);
+    // Pages and their ends, as scan() pages.
+    expect(JSON.parse(await store.scanJson('json/', 2))).toEqual(await store.scan('json/', 2));
+    expect(await store.scanJson('\u{10FFFF}', 10)).toBe('[]');
+  });
+
   it('runs concurrent batches over the same keys in opposite orders without deadlock errors', async () => {
     const keys = Array.from({ length: 200 }, (_, i) => `deadlock-${i}`);
     const batches = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? keys : [...keys].reverse()));

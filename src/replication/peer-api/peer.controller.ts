@@ -1,6 +1,5 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, OnModuleInit, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, HttpStatus, Inject, OnModuleInit, Post, UseGuards } from '@nestjs/common';
 import { AcceptorGate } from '../recovery/acceptor-gate';
-import { ScanPage } from '../recovery/peer-scan-client';
 import { RegisterScanner } from '../recovery/register-scanner';
 import { VOTING_ACCEPTOR } from '../tokens';
 import { AcceptorStore } from '../core/acceptor-store';
@@ -69,13 +68,17 @@ export class PeerController implements OnModuleInit {
     this.peerHealth.markLeaving(parseLeavingBody(body).node);
   }
 
-  /** Served even while this node catches up itself: a brand-new cluster's nodes copy from each other. */
+  /**
+   * Served even while this node catches up itself: a brand-new cluster's nodes copy from each other.
+   * A ScanPage, sent as the database wrote its rows' JSON (RegisterScanner.scanJson).
+   */
   @Post('scan')
   @HttpCode(HttpStatus.OK)
-  async scan(@Body() body: unknown): Promise<ScanPage> {
+  @Header('content-type', 'application/json; charset=utf-8')
+  async scan(@Body() body: unknown): Promise<string> {
     const { after, limit } = parseScanBody(body);
     const voting = this.gate.isVoting; // read before the rows, so a page is never newer than its flag claims
-    return { rows: await this.scanner.scan(after, limit), voting };
+    return `{"rows":${await this.scanner.scanJson(after, limit)},"voting":${voting}}`;
   }
 
   @Post('peek')

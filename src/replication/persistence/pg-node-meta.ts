@@ -2,6 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NodeMeta } from '../core/node-meta';
 
+/** Also run by the catch-up's switch, in the transaction that moves the copy in (PgCatchUpStaging). */
+export const MARK_CAUGHT_UP_SQL = `INSERT INTO node_meta (name, value) VALUES ('caught_up', $1)
+  ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`;
+
 /** `NodeMeta` in the node's own PostgreSQL: one row per fact in `node_meta`. */
 @Injectable()
 export class PgNodeMeta extends NodeMeta {
@@ -32,10 +36,7 @@ export class PgNodeMeta extends NodeMeta {
   }
 
   async markCaughtUp(incarnation: string): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO node_meta (name, value) VALUES ('caught_up', $1) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`,
-      [incarnation],
-    );
+    await this.dataSource.query(MARK_CAUGHT_UP_SQL, [incarnation]);
   }
 
   private async read(name: string): Promise<string | undefined> {

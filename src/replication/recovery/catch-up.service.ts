@@ -1,18 +1,18 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { AcceptorStore } from '../core/acceptor-store';
-import { maxBallot, ZERO_BALLOT } from '../core/ballot';
 import { NodeMeta } from '../core/node-meta';
 import { AcceptorGate } from './acceptor-gate';
+import { CatchUpStaging } from './catch-up-staging';
+import { MergedScan } from './merged-scan';
 import { PeerScanClient } from './peer-scan-client';
-import { ScannedRegister } from './register-scanner';
 
 export const PEER_SCANNERS = Symbol('PEER_SCANNERS');
-/** The acceptor's own store, not behind the gate: the catch-up writes into it while the gate is closed. */
-export const UNGATED_ACCEPTOR_STORE = Symbol('UNGATED_ACCEPTOR_STORE');
 
+/** Rows per scan request: each request costs a round trip and a statement on the peer, whatever its size. */
 const PAGE_SIZE = 1000;
+/** Merged rows per statement into the staging. */
+const STAGE_BATCH = 1000;
 const RETRY_MS = 250;
 
 /**
@@ -38,8 +38,8 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly meta: NodeMeta,
     private readonly gate: AcceptorGate,
-    @Inject(UNGATED_ACCEPTOR_STORE) private readonly store: AcceptorStore,
     @Inject(PEER_SCANNERS) private readonly peers: PeerScanClient[],
+    private readonly staging: CatchUpStaging,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -51,7 +51,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
     }
     // Every new node's first start: normal, so not a warning.
     this.logger.log(
-      `database incarnation ${incarnation} has never voted: copying from ${this.sourcesNeeded()} peers before this node's acceptor votes`,
+      `database incarnation ${incarnation} has never voted: copying from its peers (${this.sourcesNeeded()} of them must serve) before this node's acceptor votes`,
     );
     // In the background: this node must already answer its peers' scans, or a
     // brand-new cluster, all of whose nodes catch up, would wait forever.
@@ -81,15 +81,16 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
   private async catchUpUntilDone(incarnation: string): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
-        const copied = await this.catchUpOnce();
+        const started = Date.now();
+        const copied = await this.catchUpOnce(incarnation);
         if (copied === undefined) {
           await this.pause();
           continue;
         }
-        await this.meta.markCaughtUp(incarnation);
         this.gate.open();
+        const took = `staged in ${copied.stagedAt - started} ms, switched in ${Date.now() - copied.stagedAt} ms`;
         this.logger.log(
-          `caught up (${copied} registers copied from ${this.sourcesNeeded()} peers); this node's acceptor votes now`,
+          `caught up (${copied.registers} registers copied from ${copied.sources.join(', ')}, ${took}); this node's acceptor votes now`,
         );
         return;
       } catch (error) {
@@ -100,64 +101,52 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * Gathers every register of enough usable peers, keeping per key the
-   * highest accepted value and the highest promise, and only then writes them
-   * to the local store. Until that moment the local store stays empty, so
-   * this node is always a usable source for peers that catch up too (a
-   * brand-new cluster's nodes copy from each other); had it kept a partial
-   * copy while waiting for a second source, two such nodes could each refuse
-   * the other forever. Returns undefined when too few peers could serve.
+   * Merges every register of every peer that can serve, keeping per key the
+   * highest accepted value and the highest promise, into the staging, and
+   * once enough of them served completely, switches the copy in. Until that
+   * moment the live store stays as it was (empty, on a database that never
+   * voted), so this node is always a usable source for peers that catch up
+   * too (a brand-new cluster's nodes copy from each other); had it kept a
+   * partial copy while waiting for a second source, two such nodes could each
+   * refuse the other forever. The switch marks the incarnation caught up in
+   * the same transaction. Returns undefined when too few peers could serve.
+   *
+   * Every attempt starts by emptying the staging: what a failed attempt, or a
+   * run that crashed, left there cannot be told complete from partial, and is
+   * never switched in.
    */
-  private async catchUpOnce(): Promise<number | undefined> {
-    const gathered = new Map<string, ScannedRegister>();
-    let sources = 0;
-    for (const peer of this.peers) {
-      if (sources >= this.sourcesNeeded() || this.stopped) break;
-      const served = await this.gatherFrom(peer, gathered).then(
-        () => true,
-        (error: Error) => {
-          this.logger.debug(`peer ${peer.peer.id} cannot serve the catch-up: ${error.message}`);
-          return false;
-        },
-      );
-      if (served) sources += 1;
-    }
-    if (sources < this.sourcesNeeded()) return undefined;
-    await this.writeGathered(gathered);
-    return gathered.size;
-  }
-
-  /** Rows of a source that fails half-way stay: they are real accepted values and promises, merged by maximum. */
-  private async gatherFrom(peer: PeerScanClient, gathered: Map<string, ScannedRegister>): Promise<void> {
-    let after: string | null = null;
-    for (;;) {
-      const page = await peer.scan(after, PAGE_SIZE, this.config.requestTimeoutMs * 5);
-      if (!page.voting && page.rows.length > 0) throw new Error('it is catching up itself and holds a partial copy');
-      if (page.rows.length === 0) return;
-      for (const row of page.rows) {
-        const known = gathered.get(row.key);
-        gathered.set(row.key, {
-          key: row.key,
-          promised: maxBallot(known?.promised ?? ZERO_BALLOT, row.promised),
-          ...(known && known.accepted >= row.accepted
-            ? { accepted: known.accepted, state: known.state }
-            : { accepted: row.accepted, state: row.state }),
-        });
+  private async catchUpOnce(
+    incarnation: string,
+  ): Promise<{ registers: number; sources: string[]; stagedAt: number } | undefined> {
+    await this.staging.clear();
+    const timeoutMs = this.config.requestTimeoutMs * 5;
+    const scan = new MergedScan(
+      this.peers.map((peer) => ({ id: peer.peer.id, scan: (after, limit) => peer.scan(after, limit, timeoutMs) })),
+      PAGE_SIZE,
+    );
+    let registers = 0;
+    // One batch written while the next is merged: memory stays a few pages, however many keys.
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      while (!this.stopped && scan.usableSources() >= this.sourcesNeeded()) {
+        const batch = await scan.next(STAGE_BATCH);
+        await writing;
+        if (batch.length === 0) break;
+        registers += batch.length;
+        writing = this.staging.add(batch);
+        writing.catch(() => undefined); // awaited before the next batch; handled meanwhile
       }
-      after = page.rows[page.rows.length - 1]!.key;
+      await writing;
+    } finally {
+      await writing.catch(() => undefined);
     }
-  }
-
-  /** Through the acceptor's own rules, which only ever raise what the store holds. */
-  private async writeGathered(gathered: ReadonlyMap<string, ScannedRegister>): Promise<void> {
-    const rows = [...gathered.values()];
-    for (let start = 0; start < rows.length; start += PAGE_SIZE) {
-      const chunk = rows.slice(start, start + PAGE_SIZE);
-      const accepted = chunk.filter((row) => row.accepted !== ZERO_BALLOT);
-      await this.store.accept(accepted.map((row) => ({ key: row.key, ballot: row.accepted, state: row.state })));
-      const promised = chunk.filter((row) => row.promised !== ZERO_BALLOT);
-      await this.store.prepare(promised.map((row) => ({ key: row.key, ballot: row.promised })));
-    }
+    for (const { source, error } of scan.failures())
+      this.logger.debug(`peer ${source} cannot serve the catch-up: ${error.message}`);
+    const sources = scan.completeSources();
+    if (this.stopped || sources.length < this.sourcesNeeded()) return undefined;
+    const stagedAt = Date.now();
+    await this.staging.switchIn(incarnation);
+    return { registers, sources, stagedAt };
   }
 
   private pause(ms = RETRY_MS): Promise<void> {

@@ -12,4 +12,7 @@ export interface ScannedRegister {
 export abstract class RegisterScanner {
   /** Registers with a promise or an accepted value and a key after `afterKey` (all when null), at most `limit`. */
   abstract scan(afterKey: string | null, limit: number): Promise<ScannedRegister[]>;
+
+  /** The same page as the JSON text of its array, ready to send: what the peer API serves. */
+  abstract scanJson(afterKey: string | null, limit: number): Promise<string>;
 }
