@@ -215,13 +215,11 @@ describe('three-node cluster: a node that loses its disk', () => {
 
   it('catches up from a majority before it votes, so no acknowledged write is lost', async () => {
     const keys = Array.from({ length: 30 }, (_, i) => `disk-${i}`);
-    for (const key of keys)
-      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'old' } })).status).toBe(201);
+    await writeThroughN1(cluster, keys, 'old', 201);
 
     // With n2 down, the new values live on n1 and n3 only.
     await cluster.kill('n2');
-    for (const key of keys)
-      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'new' } })).status).toBe(200);
+    await writeThroughN1(cluster, keys, 'new', 200);
 
     // n3 loses its disk and comes back empty; n2 comes back with the old values.
     await cluster.kill('n3');
@@ -236,13 +234,7 @@ describe('three-node cluster: a node that loses its disk', () => {
     // Now n1 goes: the only majority left is n2 (stale) and n3 (rebuilt). Had n3
     // voted while empty, the newest values would be gone.
     await cluster.kill('n1');
-    for (const node of ['n2', 'n3']) {
-      for (const key of keys) {
-        const read = await http(cluster.url(node), 'GET', kvPath(key));
-        expect(read.status).toBe(200);
-        expect(read.body).toEqual({ key, value: 'new', version: 2 });
-      }
-    }
+    await expectOnNodes(cluster, ['n2', 'n3'], keys, 'new', 2);
   }, 90_000);
 });
 
@@ -262,8 +254,7 @@ describe('three-node cluster: a catch-up cut off half-way', () => {
 
   it('leaves the live store empty and unmarked when killed mid-copy, and copies everything again on its next start', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `cut-${i}`);
-    for (const key of keys)
-      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'old' } })).status).toBe(201);
+    await writeThroughN1(cluster, keys, 'old', 201);
     // Enough registers that the copy takes a while: rows as a write through n1 leaves them, on n1 and n2.
     for (const id of ['n1', 'n2'])
       await queryDatabase(
@@ -279,8 +270,7 @@ describe('three-node cluster: a catch-up cut off half-way', () => {
 
     // With n2 down, the new values live on n1 and n3 only; then n3 loses its disk.
     await cluster.kill('n2');
-    for (const key of keys)
-      expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value: 'new' } })).status).toBe(200);
+    await writeThroughN1(cluster, keys, 'new', 200);
     await cluster.kill('n3');
     await cluster.node('n3').database.wipe();
     await Promise.all([cluster.startNode('n2'), cluster.startNode('n3')]);
@@ -307,12 +297,29 @@ describe('three-node cluster: a catch-up cut off half-way', () => {
 
     // Now n1 goes: the only majority left is n2 (stale) and n3 (rebuilt after a crash mid-copy).
     await cluster.kill('n1');
-    for (const node of ['n2', 'n3']) {
-      for (const key of keys) {
-        const read = await http(cluster.url(node), 'GET', kvPath(key));
-        expect(read.status).toBe(200);
-        expect(read.body).toEqual({ key, value: 'new', version: 2 });
-      }
-    }
+    await expectOnNodes(cluster, ['n2', 'n3'], keys, 'new', 2);
   }, 120_000);
 });
+
+/** Writes `value` to every key through n1, one at a time, each answered with `status`. */
+async function writeThroughN1(cluster: TestCluster, keys: readonly string[], value: string, status: number) {
+  for (const key of keys)
+    expect((await http(cluster.url('n1'), 'PUT', kvPath(key), { json: { value } })).status).toBe(status);
+}
+
+/** Every key reads `value` at `version` on each of `nodes`. */
+async function expectOnNodes(
+  cluster: TestCluster,
+  nodes: readonly string[],
+  keys: readonly string[],
+  value: string,
+  version: number,
+) {
+  for (const node of nodes) {
+    for (const key of keys) {
+      const read = await http(cluster.url(node), 'GET', kvPath(key));
+      expect(read.status).toBe(200);
+      expect(read.body).toEqual({ key, value, version });
+    }
+  }
+}
