@@ -1,8 +1,21 @@
 // Nest 12 and a few of its dependencies ship ESM only; swc turns them into
 // CommonJS so Jest can load them without the experimental VM modules flag.
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', '@borewit'];
+const esmPackages = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'uint8array-extras',
+  '@tokenizer',
+  '@borewit',
+  // @nestjs/swagger's Swagger UI server (@fastify/static) and the OpenAPI validator of the tests.
+  'content-disposition',
+  '@seriousme',
+];
 const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest'] };
-const transformIgnorePatterns = [`node_modules/(?!(${esmPackages.join('|')})/)`];
+// Judged at a file's innermost node_modules/, so that a package nested in another's
+// node_modules (content-disposition in @fastify/static's) is matched by its own name.
+const transformIgnorePatterns = [`node_modules/(?!.*node_modules/)(?!(${esmPackages.join('|')})/)`];
 const common = {
   transform,
   transformIgnorePatterns,

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureHttpPipeline, createHttpAdapter } from './http/http-pipeline';
 import { AppConfig, LogLevel } from './config/app-config';
+import { setUpOpenApi } from './openapi/openapi';
 import { Departure } from './replication/routing/departure';
 
 const LEVELS_UP_TO: Record<LogLevel, NestLogLevel[]> = {
@@ -27,6 +28,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     { logger: nestLogLevels(config.logLevel), bodyParser: false },
   );
   configureHttpPipeline(app);
+  setUpOpenApi(app);
   closeConnectionsWhileLeaving(app);
   return app;
 }

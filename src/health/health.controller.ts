@@ -6,11 +6,13 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Departure } from '../replication/routing/departure';
 import { LongPollService } from '../storage/long-poll.service';
+import { HealthResultSchema } from './health-result.schema';
 import { PeersHealthIndicator } from './peers.health';
 import { QuorumHealthIndicator } from './quorum.health';
 
@@ -25,6 +27,7 @@ const DATABASE_CACHE_MS = 1000;
  * operations, and from the moment a shutdown begins (the node is leaving: it
  * still serves during its drain period, so balancers can move away in time).
  */
+@ApiTags('health')
 @Controller()
 export class HealthController {
   constructor(
@@ -39,6 +42,9 @@ export class HealthController {
   ) {}
 
   @Get('health/live')
+  @ApiOperation({ summary: 'Liveness: the process and its event loop answer (never looks at peers or the database)' })
+  @ApiOkResponse({ type: HealthResultSchema })
+  @ApiServiceUnavailableResponse({ type: HealthResultSchema, description: 'The node is shutting down' })
   live(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.run(res, [
       () => this.indicators.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }),
@@ -46,12 +52,20 @@ export class HealthController {
   }
 
   @Get('health/ready')
+  @ApiOperation({ summary: 'Readiness: the database answers and a majority of acceptors are reachable and voting' })
+  @ApiOkResponse({ type: HealthResultSchema })
+  @ApiServiceUnavailableResponse({ type: HealthResultSchema, description: 'Not ready, or shutting down' })
   ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.run(res, [() => this.databasePing(), () => this.quorum.check('quorum')]);
   }
 
   /** The origin system's path: the whole cluster as this node sees it. */
   @Get('kv-store/v1/health')
+  @ApiOperation({
+    summary: "The cluster as this node sees it: peers' reachability, voting and round-trip times, quorum, database",
+  })
+  @ApiOkResponse({ type: HealthResultSchema })
+  @ApiServiceUnavailableResponse({ type: HealthResultSchema, description: 'No quorum, or shutting down' })
   cluster(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.run(res, [
       () => this.peers.check('cluster'),

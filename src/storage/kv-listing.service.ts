@@ -2,21 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ListPage } from '../replication/core/key-lister';
 import { Registers } from '../replication/registers';
 import { expiryField } from './dto/entry.dto';
+import { ListPageDto } from './dto/list-page.dto';
 import { encodeCursor, ListRequest } from './list-request';
-
-export interface ListedItem {
-  readonly key: string;
-  readonly value?: unknown;
-  readonly version: number;
-  /** RFC 3339, UTC; only on a key with a TTL. */
-  readonly expiresAt?: string;
-}
-
-export interface ListResponse {
-  readonly items: ListedItem[];
-  /** Where the next page starts; null once the range is done. */
-  readonly nextCursor: string | null;
-}
 
 /**
  * Listing by prefix or range. Not a key operation (no key to route by), so
@@ -27,7 +14,7 @@ export interface ListResponse {
 export class KvListingService {
   constructor(private readonly registers: Registers) {}
 
-  async list(request: ListRequest): Promise<ListResponse> {
+  async list(request: ListRequest): Promise<ListPageDto> {
     const page: ListPage =
       request.consistency === 'local'
         ? await this.registers.listLocal(request.range, request.limit)

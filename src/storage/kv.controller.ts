@@ -14,23 +14,48 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotModifiedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { describeError } from '../common/error-body';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ErrorBodySchema } from '../openapi/error-body.schema';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { BatchPutDto } from './dto/batch-put.dto';
-import { BatchItemResultDto, EntryDto, expiryField } from './dto/entry.dto';
+import { BatchResultDto } from './dto/batch-result.dto';
+import { BatchItemFailedDto, BatchItemResultDto, BatchItemWrittenDto, EntryDto, expiryField } from './dto/entry.dto';
 import { GetQueryDto } from './dto/get-query.dto';
 import { ListQueryDto } from './dto/list-query.dto';
 import { PutValueDto } from './dto/put-value.dto';
-import { KvListingService, ListResponse } from './kv-listing.service';
+import { ListPageDto } from './dto/list-page.dto';
+import { KvListingService } from './kv-listing.service';
 import { Entry, KvService } from './kv.service';
 import { LongPoll, LongPollService } from './long-poll.service';
 import { parseListRequest } from './list-request';
 import { EntityTagCondition, etagOf, matchesWeakly, parseEntityTags, Preconditions } from './preconditions';
 import { RequestLimits } from './request-limits';
 
+/** What the OpenAPI document says about a key and its ETag. */
+const KEY = 'The key: 1-1024 bytes of UTF-8 without U+0000, one percent-encoded path segment (a "/" in a key is %2F)';
+const IF_MATCH =
+  'ETags ("<version>", a list, or *): 412 unless one matches the current version (and when the key is absent)';
+const ETAG = { description: 'The version, quoted: "<version>"', schema: { type: 'string', example: '"3"' } };
+
 /** The origin system's paths, kept so its clients can switch without changes. */
+@ApiTags('keys')
+@ApiExtraModels(BatchItemWrittenDto, BatchItemFailedDto)
 @Controller('kv-store/v1/kv')
 export class KvController {
   constructor(
@@ -43,14 +68,27 @@ export class KvController {
 
   /** Present keys by prefix or range, a page at a time, in byte order. */
   @Get()
-  async list(@Query() query: ListQueryDto): Promise<ListResponse> {
+  @ApiOperation({
+    summary: 'List present keys by prefix or range, a page at a time',
+    description:
+      "Byte order of the keys' UTF-8. A page can hold fewer than limit items with a non-null nextCursor: follow it to the end.",
+  })
+  @ApiOkResponse({ type: ListPageDto })
+  @ApiErrors(400, 503)
+  async list(@Query() query: ListQueryDto): Promise<ListPageDto> {
     return this.listing.list(parseListRequest(query, this.config.maxKeyBytes));
   }
 
   /** POST .../kv/batch is the batch; the other methods on .../kv/batch address the key "batch". */
   @Post('batch')
   @HttpCode(HttpStatus.OK)
-  async putBatch(@Body() body: BatchPutDto): Promise<{ results: BatchItemResultDto[] }> {
+  @ApiOperation({
+    summary: 'Put several keys',
+    description: 'Each item is its own quorum write (not a transaction); items for one key apply in order.',
+  })
+  @ApiOkResponse({ type: BatchResultDto, description: 'One result per item, in order' })
+  @ApiErrors(400, 413, 415)
+  async putBatch(@Body() body: BatchPutDto): Promise<BatchResultDto> {
     this.limits.checkBatchSize(body.items.length);
     body.items.forEach((item, index) => {
       this.limits.checkKey(item.key, 'body');
@@ -70,6 +108,27 @@ export class KvController {
   }
 
   @Get(':key')
+  @ApiOperation({ summary: 'Read a key (linearizable unless consistency=local), or wait for it to change' })
+  @ApiParam({ name: 'key', description: KEY })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'ETags ("<version>", a list, or *): 304 while one matches',
+  })
+  @ApiOkResponse({ type: EntryDto, headers: { ETag: ETAG } })
+  @ApiNotModifiedResponse({ description: 'The version still matches If-None-Match', headers: { ETag: ETAG } })
+  @ApiResponse({
+    status: 404,
+    description: 'No such key',
+    headers: {
+      'X-Kv-Version': {
+        description: 'The version of the delete or expiry, when the key was deleted',
+        schema: { type: 'integer' },
+      },
+    },
+    content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorBodySchema) } } },
+  })
+  @ApiErrors(400, 414, 503)
   async get(
     @Param('key') key: string,
     @Query() query: GetQueryDto,
@@ -98,6 +157,14 @@ export class KvController {
   }
 
   @Put(':key')
+  @ApiOperation({ summary: 'Create or replace a key, optionally only if its version matches' })
+  @ApiParam({ name: 'key', description: KEY })
+  @ApiHeader({ name: 'If-Match', required: false, description: IF_MATCH })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: '*: create only (412 when the key exists)' })
+  @ApiBody({ type: PutValueDto })
+  @ApiResponse({ status: 201, description: 'Created', type: EntryDto, headers: { ETag: ETAG } })
+  @ApiOkResponse({ description: 'Replaced', type: EntryDto, headers: { ETag: ETAG } })
+  @ApiErrors(400, 412, 413, 414, 415, 503)
   async put(
     @Param('key') key: string,
     @Body() body: PutValueDto,
@@ -116,6 +183,12 @@ export class KvController {
 
   @Delete(':key')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a key, optionally only if its version matches' })
+  @ApiParam({ name: 'key', description: KEY })
+  @ApiHeader({ name: 'If-Match', required: false, description: IF_MATCH })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'ETags: 412 when one matches' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(400, 404, 412, 414, 503)
   async delete(
     @Param('key') key: string,
     @Headers('if-match') ifMatch: string | undefined,

@@ -1,8 +1,10 @@
 import { BadRequestException, Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { isWellFormedText } from '../common/well-formed-text';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { ApiErrors } from '../openapi/api-errors.decorator';
 import { decodeFeedPosition, FeedPosition } from '../replication/core/feed-position';
 import { WatchQueryDto } from './dto/watch-query.dto';
 import { WatchStreams } from './watch/watch-streams';
@@ -13,6 +15,7 @@ import { WatchStreams } from './watch/watch-streams';
  * version, `event: resync` where events may have been missed, an id on
  * every event; `Last-Event-ID` resumes on any node.
  */
+@ApiTags('keys')
 @Controller('kv-store/v1/watch')
 export class WatchController {
   constructor(
@@ -21,6 +24,19 @@ export class WatchController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    summary: 'Watch the changes under a prefix (Server-Sent Events)',
+    description:
+      'event: put / delete with data {key, value, version} (and expiresAt; value null on a delete), ' +
+      'event: resync where this node cannot prove it has every change (re-list, then carry on), ' +
+      'an id on every event, a comment heartbeat every 15 s.',
+  })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: "Resume after this event id (any node's)" })
+  @ApiOkResponse({
+    description: 'A stream of events',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(400, 503)
   async watch(
     @Query() query: WatchQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,

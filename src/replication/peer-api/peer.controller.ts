@@ -1,4 +1,5 @@
 import { Body, Controller, Header, HttpCode, HttpStatus, Inject, OnModuleInit, Post, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { AcceptorGate } from '../recovery/acceptor-gate';
 import { RegisterScanner } from '../recovery/register-scanner';
 import { VOTING_ACCEPTOR } from '../tokens';
@@ -23,6 +24,8 @@ import {
  * SQL statement, answered only after it committed. Prepare, accept and peek
  * are also served on the peer channel, which is how peers normally call them.
  */
+// Between nodes only: not part of the client API's OpenAPI document.
+@ApiExcludeController()
 @Controller(PEER_API_PREFIX)
 @UseGuards(ClusterSecretGuard)
 export class PeerController implements OnModuleInit {

@@ -1,3 +1,4 @@
+import { ApiExcludeController } from '@nestjs/swagger';
 import {
   BadRequestException,
   Body,
@@ -22,6 +23,8 @@ import { EncodedError, encodeError, FORWARDED_OPS_METHOD, WireResult } from './k
  * routed again, so a disagreement about routing cannot make a loop. Peers
  * normally send them on the peer channel as method `kv/ops`.
  */
+// Between nodes only: not part of the client API's OpenAPI document.
+@ApiExcludeController()
 @Controller(`${PEER_API_PREFIX}/kv`)
 @UseGuards(ClusterSecretGuard)
 export class ForwardedOpsController implements OnModuleInit {
