@@ -1,13 +1,13 @@
-// Type-aware lint for all TypeScript (src, test, bench, scripts). Run with
+// Type-aware lint for all TypeScript (src, test, bench, scripts, clients). Run with
 // `npm run lint`; warnings fail it too (--max-warnings 0).
 import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'coverage/', 'data/', '.chaos-runs/', 'node_modules/'] },
+  { ignores: ['dist/', 'clients/*/dist/', 'coverage/', 'data/', '.chaos-runs/', 'node_modules/'] },
   {
-    files: ['{src,test,bench,scripts}/**/*.ts'],
+    files: ['{src,test,bench,scripts,clients}/**/*.ts'],
     extends: [eslint.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -32,7 +32,15 @@ module.exports = {
   // Find a new one with --detectOpenHandles, or, if Jest names nothing, gdb on the process.
   globalTeardown: '<rootDir>/test/exit-watchdog.ts',
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/chaos/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/test/chaos/**/*.spec.ts',
+        '<rootDir>/clients/*/src/**/*.spec.ts',
+      ],
+    },
     {
       ...common,
       displayName: 'e2e',

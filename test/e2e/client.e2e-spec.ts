@@ -1,0 +1,92 @@
+import { KvClient, NotFound, PreconditionFailed, RequestRejected } from '../../clients/typescript/src';
+import { printClusterLogsOnFailure, TestCluster } from '../support/cluster';
+
+/** The TypeScript client (clients/typescript) against three real node processes. */
+describe('TypeScript client on a three-node cluster', () => {
+  let cluster: TestCluster;
+  let client: KvClient;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start(3, { REQUEST_TIMEOUT_MS: '1500' });
+    await cluster.waitUntilVoting(['n1', 'n2', 'n3']);
+    client = new KvClient({ endpoints: ['n1', 'n2', 'n3'].map((id) => cluster.url(id)) });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  printClusterLogsOnFailure(() => cluster);
+
+  it('puts, reads and deletes a key, with versions as numbers and typed errors', async () => {
+    expect(await client.put('greeting', { text: 'hello' })).toEqual({
+      key: 'greeting',
+      value: { text: 'hello' },
+      version: 1,
+      created: true,
+    });
+    expect(await client.get('greeting')).toEqual({ key: 'greeting', value: { text: 'hello' }, version: 1 });
+    expect(await client.put('greeting', 'bye', { ifMatch: 1 })).toMatchObject({ version: 2, created: false });
+    await expect(client.put('greeting', 'late', { ifMatch: 1 })).rejects.toBeInstanceOf(PreconditionFailed);
+    await expect(client.put('greeting', 'again', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailed);
+    await client.delete('greeting', { ifMatch: 2 });
+    const gone = await client.get('greeting').catch((error: unknown) => error);
+    expect(gone).toBeInstanceOf(NotFound);
+    expect(gone).toMatchObject({ key: 'greeting', version: 3 }); // the delete's version
+    await expect(client.delete('greeting')).rejects.toBeInstanceOf(NotFound);
+    await expect(client.put('', 1)).rejects.toBeInstanceOf(RequestRejected);
+  });
+
+  it('keys with slashes and spaces, a TTL, and a rejected request', async () => {
+    const written = await client.put('users/42 x', 'x', { ttlSeconds: 60 });
+    expect(written.expiresAt).toEqual(expect.any(String));
+    expect(await client.get('users/42 x', { consistency: 'local' })).toMatchObject({ value: 'x' });
+    const rejected = await client.put('t', 1, { ttlSeconds: 0 }).catch((error: unknown) => error);
+    expect(rejected).toBeInstanceOf(RequestRejected);
+    expect(rejected).toMatchObject({ status: 400 });
+  });
+
+  it('writes a batch and lists it page by page', async () => {
+    const results = await client.batch([
+      { key: 'list/a', value: 1 },
+      { key: 'list/b', value: [2] },
+      { key: 'list/c', value: null },
+    ]);
+    expect(results).toEqual([
+      { key: 'list/a', status: 201, version: 1 },
+      { key: 'list/b', status: 201, version: 1 },
+      { key: 'list/c', status: 201, version: 1 },
+    ]);
+    const first = await client.list({ prefix: 'list/', limit: 2 });
+    expect(first.items.map((item) => item.key)).toEqual(['list/a', 'list/b']);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const keys: string[] = [];
+    for await (const item of client.listAll({ prefix: 'list/', limit: 1, keysOnly: true })) {
+      expect(item).not.toHaveProperty('value');
+      keys.push(item.key);
+    }
+    expect(keys).toEqual(['list/a', 'list/b', 'list/c']);
+  });
+
+  it('reports each node with its view of the quorum and its peers', async () => {
+    const nodes = await client.status();
+    expect(nodes.map((node) => [node.url, node.reachable, node.httpStatus])).toEqual(
+      ['n1', 'n2', 'n3'].map((id) => [cluster.url(id), true, 200]),
+    );
+    expect(nodes[0]!.health!.details.quorum).toMatchObject({ status: 'up', voting: 3, needed: 2 });
+    expect(nodes[0]!.health!.details.cluster).toMatchObject({ nodeId: 'n1', peers: { n2: { reachable: true } } });
+  });
+
+  it('goes on reading and writing when a node is killed, applying each write once', async () => {
+    await client.put('failover', 0);
+    await cluster.kill('n1');
+    // Every request starts on another node in turn, so n1 is asked first again and again: its
+    // refused connections move reads and writes on, and a write that moved on was never sent twice.
+    for (let round = 1; round <= 6; round++) {
+      expect(await client.put('failover', round)).toMatchObject({ version: round + 1 });
+      expect(await client.get('failover')).toMatchObject({ value: round, version: round + 1 });
+    }
+    expect((await client.list({ prefix: 'failover' })).items).toHaveLength(1);
+    const nodes = await client.status();
+    expect(nodes.map((node) => node.reachable)).toEqual([false, true, true]);
+    expect(nodes[0]!.error).toMatch(/ECONNREFUSED/);
+  });
+});
