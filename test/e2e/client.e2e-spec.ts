@@ -1,4 +1,4 @@
-import { KvClient, NotFound, PreconditionFailed, RequestRejected } from '../../clients/typescript/src';
+import { KvClient, NotFound, PreconditionFailed, RequestRejected, WatchEvent } from '../../clients/typescript/src';
 import { printClusterLogsOnFailure, TestCluster } from '../support/cluster';
 
 /** The TypeScript client (clients/typescript) against three real node processes. */
@@ -75,18 +75,92 @@ describe('TypeScript client on a three-node cluster', () => {
     expect(nodes[0]!.health!.details.cluster).toMatchObject({ nodeId: 'n1', peers: { n2: { reachable: true } } });
   });
 
-  it('goes on reading and writing when a node is killed, applying each write once', async () => {
+  /** Watches with a client of its own, which starts on n1; resolves `started` each time a node takes it. */
+  function watcher(prefix: string) {
+    const events: WatchEvent[] = [];
+    const starts: string[] = [];
+    let onStart: (() => void) | undefined;
+    const stop = new AbortController();
+    const own = new KvClient({ endpoints: ['n1', 'n2', 'n3'].map((id) => cluster.url(id)) });
+    let wake: (() => void) | undefined;
+    const done = (async () => {
+      const stream = own.watch({
+        prefix,
+        signal: stop.signal,
+        onStarted: (url) => {
+          starts.push(url);
+          onStart?.();
+        },
+      });
+      for await (const event of stream) {
+        events.push(event);
+        wake?.();
+      }
+    })();
+    return {
+      events,
+      starts,
+      /** Until a node (the n-th, counting from 1) has taken the watch. */
+      started: (count: number) =>
+        new Promise<void>((resolve) => {
+          onStart = () => starts.length >= count && resolve();
+          onStart();
+        }),
+      /** Until an event for which `seen` holds has arrived. */
+      until: (seen: (event: WatchEvent) => boolean) =>
+        new Promise<void>((resolve) => {
+          wake = () => events.some(seen) && resolve();
+          wake();
+        }),
+      stop: async () => {
+        stop.abort();
+        await done;
+      },
+    };
+  }
+
+  it('watches a prefix: each put and delete, with its version', async () => {
+    const watch = watcher('w/');
+    await watch.started(1);
+    await client.put('w/a', 1);
+    await client.put('elsewhere', 1);
+    await client.put('w/a', 2);
+    await client.delete('w/a');
+    await watch.until((event) => event.type === 'delete');
+    await watch.stop();
+    expect(watch.events.map(({ id, ...change }) => ({ ...change, id: typeof id }))).toEqual([
+      { type: 'put', key: 'w/a', value: 1, version: 1, id: 'string' },
+      { type: 'put', key: 'w/a', value: 2, version: 2, id: 'string' },
+      { type: 'delete', key: 'w/a', version: 3, id: 'string' },
+    ]);
+  });
+
+  it('goes on reading, writing and watching when a node is killed, applying each write once', async () => {
     await client.put('failover', 0);
+    const watch = watcher('failover');
+    await watch.started(1);
+    expect(watch.starts).toEqual([cluster.url('n1')]);
+    await client.put('failover', 'seen on n1');
+    await watch.until((event) => event.type === 'put' && event.version === 2);
     await cluster.kill('n1');
     // Every request starts on another node in turn, so n1 is asked first again and again: its
     // refused connections move reads and writes on, and a write that moved on was never sent twice.
     for (let round = 1; round <= 6; round++) {
-      expect(await client.put('failover', round)).toMatchObject({ version: round + 1 });
-      expect(await client.get('failover')).toMatchObject({ value: round, version: round + 1 });
+      expect(await client.put('failover', round)).toMatchObject({ version: round + 2 });
+      expect(await client.get('failover')).toMatchObject({ value: round, version: round + 2 });
     }
     expect((await client.list({ prefix: 'failover' })).items).toHaveLength(1);
     const nodes = await client.status();
     expect(nodes.map((node) => node.reachable)).toEqual([false, true, true]);
     expect(nodes[0]!.error).toMatch(/ECONNREFUSED/);
+    // The watch resumed on another node after the last event it had (Last-Event-ID): it goes on to the
+    // last write, in order, with nothing twice. (Where that node cannot prove it has every change since,
+    // it says so with a resync event, after which a client lists again.)
+    await watch.until((event) => event.type === 'put' && event.version === 8);
+    await watch.stop();
+    expect(watch.starts.length).toBeGreaterThanOrEqual(2);
+    const versions = watch.events.flatMap((event) => (event.type === 'put' ? [event.version] : []));
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+    expect(versions).toContain(2);
   });
 });

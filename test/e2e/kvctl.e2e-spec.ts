@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { printClusterLogsOnFailure, TestCluster } from '../support/cluster';
@@ -119,6 +119,39 @@ describe('kvctl', () => {
     const table = await kvctl(['status', '-o', 'table']);
     expect(table.stdout).toMatch(/^NODE\s+URL\s+ROLE\s+READY\s+VOTING\s+RTT/);
     expect(table.stdout).toMatch(/n3\s+http:\S+\s+voter\s+yes\s+3\/3 \(needs 2\)/);
+  });
+
+  it('watches a prefix, printing each change as a JSON line', async () => {
+    const watch = spawn(process.execPath, [KVCTL, 'watch', '--prefix', 'kw/'], {
+      env: { PATH: process.env.PATH ?? '', KV_ENDPOINTS: endpoints },
+    });
+    let stdout = '';
+    let stderr = '';
+    const until = (ready: () => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = () => ready() && resolve();
+        watch.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
+        watch.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
+        check();
+      });
+    try {
+      await until(() => /watching on http/.test(stderr));
+      await kvctl(['put', 'kw/x', '{"n": 1}']);
+      await kvctl(['del', 'kw/x']);
+      await until(() => stdout.split('\n').length >= 3);
+      const lines = stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+      expect(lines).toEqual([
+        { type: 'put', id: expect.any(String), key: 'kw/x', value: { n: 1 }, version: 1 },
+        { type: 'delete', id: expect.any(String), key: 'kw/x', version: 2 },
+      ]);
+    } finally {
+      const exited = new Promise((resolve) => watch.once('exit', resolve));
+      watch.kill();
+      await exited;
+    }
   });
 
   it('fails over when a node is killed, and exits 3 once no quorum is left', async () => {

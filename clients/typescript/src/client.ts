@@ -1,6 +1,7 @@
 import { KvError, NotFound, PreconditionFailed, RequestRejected, Unavailable } from './errors';
 import { classifyFailure } from './failures';
 import { NodePool } from './node-pool';
+import { SseParser } from './sse-parser';
 import type {
   BatchItem,
   BatchItemFailed,
@@ -74,6 +75,30 @@ export interface NodeStatus {
   roundTripMs?: number;
   error?: string;
 }
+
+export interface WatchOptions {
+  /** Changes of keys that start with this; none: every key. */
+  prefix?: string;
+  /** Resume after this event id (any event's `id`, from any node). */
+  lastEventId?: string;
+  /** Ends the watch. Breaking out of the loop ends it as well. */
+  signal?: AbortSignal;
+  /**
+   * Called when a node has taken the watch (and again after each resume on
+   * another node), with the position it starts from: changes from then on
+   * will be seen.
+   */
+  onStarted?: (url: string, position: string) => void;
+}
+
+/**
+ * A change under the watched prefix. `resync`: this node cannot prove it has
+ * every change since the last event: list the keys again, then carry on.
+ */
+export type WatchEvent =
+  | { type: 'put'; id: string; key: string; value: unknown; version: number; expiresAt?: string }
+  | { type: 'delete'; id: string; key: string; version: number }
+  | { type: 'resync'; id: string };
 
 interface Request {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -180,6 +205,79 @@ export class KvClient {
     } while (cursor !== undefined);
   }
 
+  /**
+   * The changes under a prefix, as they happen (Server-Sent Events). When a
+   * stream breaks, it resumes on the next node after the last event seen
+   * (Last-Event-ID), so no change is missed; Unavailable when no node takes it.
+   */
+  async *watch(options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+    let lastEventId = options.lastEventId;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        const failures: string[] = [];
+        let streamed = false;
+        for (const url of this.pool.order()) {
+          if (stop.signal.aborted) return;
+          const query =
+            options.prefix === undefined ? '' : `?${new URLSearchParams({ prefix: options.prefix }).toString()}`;
+          let response: Response;
+          try {
+            response = await fetch(`${url}${API}/watch${query}`, {
+              headers: {
+                accept: 'text/event-stream',
+                ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+              },
+              signal: stop.signal,
+            });
+          } catch (error) {
+            if (stop.signal.aborted) return;
+            const { neverSent, description } = classifyFailure(error);
+            if (neverSent) this.pool.markDown(url);
+            failures.push(`${url}: ${description}`);
+            continue;
+          }
+          if (response.status !== 200) {
+            const text = await response.text();
+            const body = errorBody(text === '' ? undefined : (JSON.parse(text) as unknown));
+            if (response.status < 500)
+              throw new RequestRejected(body?.message ?? `${response.status}`, response.status, body);
+            failures.push(`${url}: ${response.status} ${body?.message ?? ''}`.trimEnd());
+            continue;
+          }
+          this.pool.markUp(url);
+          streamed = true;
+          const parser = new SseParser();
+          let started = false;
+          try {
+            for await (const chunk of response.body ?? []) {
+              for (const message of parser.push(chunk as Uint8Array)) {
+                if (message.id !== undefined) lastEventId = message.id;
+                if (!started && message.id !== undefined) {
+                  started = true;
+                  options.onStarted?.(url, message.id);
+                }
+                const event = watchEvent(message.event, message.data, lastEventId);
+                if (event) yield event;
+              }
+            }
+          } catch (error) {
+            if (stop.signal.aborted) return;
+            failures.push(`${url}: ${classifyFailure(error).description}`);
+          }
+          // The stream ended (the node stopped, or a proxy cut it): resume on the next node.
+          break;
+        }
+        if (!streamed) throw new Unavailable(`no node could take the watch: ${failures.join('; ')}`, false);
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  }
+
   /** Each node's own view of the cluster (asked of every node, not spread), for operators. */
   async status(): Promise<NodeStatus[]> {
     return Promise.all(
@@ -251,6 +349,20 @@ export class KvClient {
       body: json ? (JSON.parse(text) as unknown) : text,
     };
   }
+}
+
+/** A Server-Sent Event of the watch as a WatchEvent; undefined for what carries no change (a heartbeat's id). */
+function watchEvent(
+  type: string | undefined,
+  data: string | undefined,
+  id: string | undefined,
+): WatchEvent | undefined {
+  if (data === undefined || id === undefined) return undefined;
+  if (type === 'resync') return { type: 'resync', id };
+  const change = JSON.parse(data) as { key: string; value: unknown; version: number; expiresAt?: string };
+  if (type === 'delete') return { type: 'delete', id, key: change.key, version: change.version };
+  if (type === 'put') return { type: 'put', id, ...change };
+  return undefined;
 }
 
 /** The typed error for an answer that is not the operation's success. */

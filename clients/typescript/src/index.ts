@@ -9,6 +9,8 @@ export type {
   PutOptions,
   PutResult,
   VersionCondition,
+  WatchEvent,
+  WatchOptions,
 } from './client';
 export { KvError, NotFound, PreconditionFailed, RequestRejected, Unavailable } from './errors';
 export type * from './wire';

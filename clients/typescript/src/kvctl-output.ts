@@ -1,4 +1,4 @@
-import type { NodeStatus } from './client';
+import type { NodeStatus, WatchEvent } from './client';
 
 export type OutputFormat = 'json' | 'table';
 
@@ -123,4 +123,16 @@ export function table(header: readonly string[], rows: readonly (readonly string
 
 function milliseconds(value: number | null): string {
   return value === null ? '-' : `${value} ms`;
+}
+
+/** A watch event on one line, for people: what happened, to which key, at which version. */
+export function watchLine(event: WatchEvent): string {
+  switch (event.type) {
+    case 'put':
+      return `put     ${event.key}  v${event.version}  ${JSON.stringify(event.value)}${event.expiresAt ? `  expires ${event.expiresAt}` : ''}`;
+    case 'delete':
+      return `delete  ${event.key}  v${event.version}`;
+    case 'resync':
+      return 'resync  (changes may have been missed here: list the keys again)';
+  }
 }

@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { KvClient, type VersionCondition } from './client';
 import { NotFound, PreconditionFailed, RequestRejected, Unavailable } from './errors';
-import { entriesTable, type OutputFormat, statusTable, summarize } from './kvctl-output';
+import { entriesTable, type OutputFormat, statusTable, summarize, watchLine } from './kvctl-output';
 import type { ListedItem } from './wire';
 
 /** Exit codes for scripts. 64 is EX_USAGE of sysexits.h. */
@@ -17,7 +17,7 @@ interface GlobalOptions {
   timeout?: number;
 }
 
-function program(write: (text: string) => void): Command {
+function program(write: (text: string) => void, writeError: (text: string) => void): Command {
   const kvctl = new Command('kvctl')
     .description(
       'kv-store from the command line: JSON out by default, exit codes 0 ok, 1 not found, 2 precondition failed, 3 unavailable, 64 usage',
@@ -132,6 +132,22 @@ function program(write: (text: string) => void): Command {
     );
 
   kvctl
+    .command('watch')
+    .description('print each change under a prefix as it happens, one JSON line each, until stopped (Ctrl-C)')
+    .option('--prefix <prefix>', 'keys that start with this (default: every key)')
+    .option('--after <id>', "resume after this event's id")
+    .action(async (options: { prefix?: string; after?: string }, command: Command) => {
+      const { client: kv, output } = client(command);
+      const events = kv.watch({
+        // On stderr, so that stdout holds only events: where it watches from, and after a failover.
+        onStarted: (url, position) => writeError(`kvctl: watching on ${url} from ${position}\n`),
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        ...(options.after === undefined ? {} : { lastEventId: options.after }),
+      });
+      for await (const event of events) write(`${output === 'table' ? watchLine(event) : JSON.stringify(event)}\n`);
+    });
+
+  kvctl
     .command('status')
     .description("each node, its role in the quorum, its peers' reachability and round-trip times")
     .action(async (_options: unknown, command: Command) => {
@@ -167,7 +183,7 @@ export async function run(
   writeError: (text: string) => void,
 ): Promise<number> {
   try {
-    await program(write).parseAsync(args, { from: 'user' });
+    await program(write, writeError).parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     // --help and --version end parsing with an "error" of exit code 0.
