@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ErrorBodySchema } from './error-body.schema';
+import { isUndescribed } from './undescribed-paths';
 
 /** Where the document is served; Swagger UI reads it from there. */
 export const OPENAPI_JSON_PATH = '/kv-store/v1/openapi.json';
@@ -10,7 +11,8 @@ export const SWAGGER_UI_PATH = 'docs';
  * The client API as OpenAPI 3.1, built from the controllers' and DTOs'
  * decorators when the app starts (so it cannot drift from the routes), and
  * served with Swagger UI. Controllers marked @ApiExcludeController (the
- * peer API) are left out.
+ * peer API) are left out, and so is any path under the prefixes of
+ * undescribed-paths.ts, whichever controller serves it.
  */
 export function setUpOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
@@ -23,13 +25,13 @@ export function setUpOpenApi(app: INestApplication): void {
     )
     .setVersion('1')
     .build();
-  SwaggerModule.setup(
-    SWAGGER_UI_PATH,
-    app,
-    () => SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodySchema] }),
-    {
-      jsonDocumentUrl: OPENAPI_JSON_PATH,
-      raw: ['json'],
-    },
-  );
+  const document = () => {
+    const built = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodySchema] });
+    for (const path of Object.keys(built.paths)) if (isUndescribed(path)) delete built.paths[path];
+    return built;
+  };
+  SwaggerModule.setup(SWAGGER_UI_PATH, app, document, {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    raw: ['json'],
+  });
 }
