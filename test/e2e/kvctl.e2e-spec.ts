@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { printClusterLogsOnFailure, TestCluster } from '../support/cluster';
+import { waitUntilAllSeeFullQuorum } from '../support/full-quorum';
 
 /** The built CLI, as `npm install @kv-store/client` installs it (npm run build makes it). */
 const KVCTL = join(__dirname, '../../clients/typescript/dist/kvctl.js');
@@ -44,6 +45,7 @@ describe('kvctl', () => {
     cluster = await TestCluster.start(3, { REQUEST_TIMEOUT_MS: '1500' });
     await cluster.waitUntilVoting(['n1', 'n2', 'n3']);
     endpoints = ['n1', 'n2', 'n3'].map((id) => cluster.url(id)).join(',');
+    await waitUntilAllSeeFullQuorum(endpoints.split(','));
   }, 60_000);
   afterAll(async () => {
     await cluster?.stop();
