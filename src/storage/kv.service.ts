@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { currentRequestId } from '../common/request-context';
 import { ReplicationError } from '../replication/core/errors';
 import { KeyRouter } from '../replication/routing/key-router';
 import { PeerHealthMonitor } from '../replication/routing/peer-health.monitor';
@@ -100,7 +101,7 @@ export class KvService {
     if (!client) return this.executor.execute(op, deadline);
     let answer;
     try {
-      answer = await client.execute(op, deadline - Date.now());
+      answer = await client.execute(op, deadline - Date.now(), currentRequestId());
     } catch (error) {
       this.health.reportFailure(target, error as Error);
       if (error instanceof NotDeliveredError) return this.executor.execute(op, deadline);
