@@ -1,5 +1,6 @@
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppConfig, MAX_KEY_BYTES, peerBodyLimit } from '../config/app-config';
@@ -24,10 +25,10 @@ export function createHttpAdapter(config: AppConfig, logger: Logger): FastifyAda
     // The node's logger; each request's child logger adds its requestId. Fastify's own two lines
     // per request carry the raw URL (a key); installRequestLog writes one line with the route instead.
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Fastify's own request lines off (they also name the raw URL of a request that found no route).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     requestIdHeader: false, // genReqId reads X-Request-Id itself, and checks it
     genReqId: requestIdOf,
-    requestIdLogLabel: 'requestId',
     // Clients are held to MAX_BODY_BYTES (see below); peer batches carry many values at once.
     bodyLimit: peerBodyLimit(config),
     routerOptions: {
