@@ -20,6 +20,11 @@ function isRoutine(route: string | undefined): boolean {
 export function installRequestLog(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     echoRequestId(request, reply);
+    // Fastify runs onResponse only for an answer that was sent to the end. A client that hangs up
+    // first (a watch stream, a long poll, a slow write) would leave its request without a line.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) logRequest(request, reply, { aborted: true });
+    });
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -28,8 +33,17 @@ export function installRequestLog(fastify: FastifyInstance): void {
   });
 }
 
-/** The request's one line; installRequestLog writes it, and answerRouterError, where no hook runs. */
-export function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+/** Requests already logged: one line each, whichever of the ways above ends it first. */
+const logged = new WeakSet<FastifyRequest>();
+
+/**
+ * The request's one line; installRequestLog writes it, and answerRouterError,
+ * where no hook runs. `aborted`: the client closed the connection before the
+ * answer ended (the status is the one set by then).
+ */
+export function logRequest(request: FastifyRequest, reply: FastifyReply, details: { aborted?: true } = {}): void {
+  if (logged.has(request)) return;
+  logged.add(request);
   const route = request.routeOptions.url;
   request.log[isRoutine(route) ? 'debug' : 'info'](
     {
@@ -37,12 +51,17 @@ export function logRequest(request: FastifyRequest, reply: FastifyReply): void {
       route: route ?? null,
       status: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      ...details,
     },
-    'request completed',
+    details.aborted ? 'request aborted by the client' : 'request completed',
   );
 }
 
-/** For answers sent before the hooks run (the router's own errors). */
+/**
+ * Set on the raw response, which Fastify's own headers are merged into: so it
+ * is also on the answers written by hand (a watch stream hijacks its reply).
+ * Called from the onRequest hook, and for the router's answers, which come first.
+ */
 export function echoRequestId(request: FastifyRequest, reply: FastifyReply): void {
-  reply.header(REQUEST_ID_HEADER, request.id);
+  reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
 }

@@ -1,6 +1,7 @@
 import { TestCluster, printClusterLogsOnFailure } from '../support/cluster';
 import { expectErrorBody, http, kvPath } from '../support/http';
 import { LogLine, logLinesOf, waitForLogLine } from '../support/log-lines';
+import { SseStream } from '../support/sse';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const KEY = 'log-test-private-key';
@@ -26,7 +27,7 @@ describe('request logs and request ids (three-node cluster)', () => {
 
   const nodeProcess = (id: string) => cluster.node(id).process!;
   const requestLine = (requestId: string) => (line: LogLine) =>
-    line.msg === 'request completed' && line.requestId === requestId;
+    typeof line.msg === 'string' && line.msg.startsWith('request ') && line.requestId === requestId;
 
   it('logs one JSON line per request with method, route pattern, status, duration and the id it echoes', async () => {
     const written = await http(cluster.url('n1'), 'PUT', kvPath(KEY), {
@@ -91,6 +92,19 @@ describe('request logs and request ids (three-node cluster)', () => {
     expectErrorBody(badUrl, 400);
     expect(badUrl.body.requestId).toBe('id-bad-url');
     await waitForLogLine(nodeProcess('n3'), (line) => requestLine('id-bad-url')(line) && line.route === null);
+  });
+
+  it('echoes the id on a watch stream too, whose answer is written by hand, and logs the stream once it ends', async () => {
+    const stream = await SseStream.open(cluster.url('n1'), '/kv-store/v1/watch?prefix=log-test-', {
+      'x-request-id': 'watch-id',
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.requestId).toBe('watch-id');
+    stream.close();
+    const line = await waitForLogLine(nodeProcess('n1'), requestLine('watch-id'));
+    expect(line).toEqual(
+      expect.objectContaining({ method: 'GET', route: '/kv-store/v1/watch', status: 200, aborted: true }),
+    );
   });
 
   it('follows a forwarded write by its id into the log of the node that ran it', async () => {
