@@ -140,6 +140,15 @@ describe('request logs and request ids (three-node cluster)', () => {
         expect.objectContaining({ level: 'debug', context: 'ForwardedOpsController', op: 'put', outcome: 'ok' }),
       );
     }
+    // And the nodes that took those writes said where they sent them, under the same ids.
+    for (const [index, { node, requestId }] of ids.entries()) {
+      if (followed[index] === undefined) continue;
+      const sent = await waitForLogLine(
+        nodeProcess(node),
+        (line) => line.msg === 'forwarding an operation' && line.requestId === requestId,
+      );
+      expect(sent).toEqual(expect.objectContaining({ level: 'debug', context: 'KvService', op: 'put', to: executor }));
+    }
   });
 
   it('never logs a key or a value, and every line of every node is JSON with level, time and node id', () => {
