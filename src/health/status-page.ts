@@ -33,7 +33,7 @@ export function renderStatusPage(view: StatusView): string {
   .bad { background: #fbdcdc; color: #8a1c1c; }
   .warn { background: #fdf0c8; color: #6b4e00; }
   .none { background: #e9ecef; color: #5b6570; }
-  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(13rem, 1fr)); gap: .75rem; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .75rem; }
   .card { background: #fff; border: 1px solid #dde2e7; border-radius: .5rem; padding: .75rem 1rem; }
   .card .label { color: #5b6570; font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; }
   .card .value { font-size: 1.35rem; font-weight: 600; margin-top: .15rem; }
@@ -100,10 +100,14 @@ function databaseCard(view: StatusView): string {
 function ratesCards(view: StatusView): string {
   const rates = view.rates;
   if (rates === null) return card('Requests', 'measuring…', 'key-value API, this node');
-  const window = `last ${rates.windowSeconds} s, key-value API, this node`;
+  const window = `key-value API, this node, last ${rates.windowSeconds} s`;
   return [
     card('Requests', `${perSecond(rates.requests)}/s`, window),
-    card('Errors', `${perSecond(rates.serverErrors)}/s`, `5xx; 4xx: ${perSecond(rates.clientErrors)}/s`),
+    card(
+      'Server errors',
+      `${perSecond(rates.serverErrors)}/s`,
+      `5xx; client errors (4xx): ${perSecond(rates.clientErrors)}/s`,
+    ),
   ].join('\n');
 }
 
