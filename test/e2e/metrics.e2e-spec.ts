@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { TEST_CLUSTER_SECRET, TestCluster, printClusterLogsOnFailure } from '../support/cluster';
 import { http, kvPath } from '../support/http';
 import { Scrape, parsePrometheusText, samplesOf, sumOf } from '../support/prometheus-text';
@@ -145,5 +148,27 @@ describe('metrics', () => {
     for (const name of ['process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'])
       expect(samplesOf(n1, name)).toHaveLength(1);
     expect(n1.types.get('nodejs_gc_duration_seconds')).toBe('histogram');
+  });
+
+  it('exports every metric the alert rules in docs/operations.md use', async () => {
+    const operations = readFileSync(path.join(__dirname, '../../docs/operations.md'), 'utf8');
+    const rulesYaml = /## Alerts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(operations)?.[1];
+    expect(rulesYaml).toBeDefined();
+    const rules = (parseYaml(rulesYaml!) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap(
+      (group) => group.rules,
+    );
+    expect(rules.map((rule) => rule.alert)).toEqual(
+      expect.arrayContaining(['KvStoreNoQuorum', 'KvStorePeerUnreachable', 'KvStoreSlowWrites']),
+    );
+    const n1 = await scrape('n1');
+    for (const rule of rules)
+      for (const [name] of rule.expr.matchAll(/\bkv_[a-z_]+/g)) {
+        const family = name.replace(/_(bucket|sum|count)$/, '');
+        expect({ rule: rule.alert, metric: family, exported: n1.types.has(family) }).toEqual({
+          rule: rule.alert,
+          metric: family,
+          exported: true,
+        });
+      }
   });
 });
