@@ -16,6 +16,11 @@ const API_ROUTE_PREFIXES = ['/kv-store/v1/kv', '/kv-store/v1/watch'];
 
 type Operation = 'read' | 'list' | 'write' | 'batch';
 
+interface RouteCounts {
+  readonly api: boolean;
+  readonly byMethod: Map<string, number[]>;
+}
+
 /** Seconds, from a local read (~1 ms) to a write that waited out a peer's timeout. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -28,8 +33,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  */
 @Injectable()
 export class HttpMetrics implements OnModuleInit {
-  /** route -> method -> answers by status class (index 1 to 5). */
-  private readonly counts = new Map<string, Map<string, number[]>>();
+  /** Per route pattern: whether it is key-value API, and per method the answers by status class (index 1 to 5). */
+  private readonly routes = new Map<string, RouteCounts>();
   private readonly durations: Record<Operation, { observe(seconds: number): void }>;
 
   constructor(
@@ -37,7 +42,7 @@ export class HttpMetrics implements OnModuleInit {
     metrics: Metrics,
     private readonly rates: RequestRates,
   ) {
-    const counts = this.counts;
+    const routes = this.routes;
     new Counter({
       name: 'kv_http_requests_total',
       help: `HTTP requests answered, by route pattern ("${UNMATCHED_ROUTE}" when no route matched), method and status class.`,
@@ -46,8 +51,8 @@ export class HttpMetrics implements OnModuleInit {
       // The labelled series are built from the plain counts when Prometheus scrapes.
       collect() {
         this.reset();
-        for (const [route, methods] of counts)
-          for (const [method, classes] of methods)
+        for (const [route, { byMethod }] of routes)
+          for (const [method, classes] of byMethod)
             classes.forEach((n, index) => {
               if (n > 0) this.inc({ route, method, status_class: `${index}xx` }, n);
             });
@@ -81,14 +86,17 @@ export class HttpMetrics implements OnModuleInit {
   private record(request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const status = reply.statusCode;
-    let methods = this.counts.get(route);
-    if (methods === undefined) this.counts.set(route, (methods = new Map<string, number[]>()));
-    let classes = methods.get(request.method);
-    if (classes === undefined) methods.set(request.method, (classes = [0, 0, 0, 0, 0, 0]));
+    let counts = this.routes.get(route);
+    if (counts === undefined) {
+      counts = { api: API_ROUTE_PREFIXES.some((prefix) => route.startsWith(prefix)), byMethod: new Map() };
+      this.routes.set(route, counts);
+    }
+    let classes = counts.byMethod.get(request.method);
+    if (classes === undefined) counts.byMethod.set(request.method, (classes = [0, 0, 0, 0, 0, 0]));
     const statusClass = Math.floor(status / 100);
     if (statusClass >= 1 && statusClass <= 5) classes[statusClass]! += 1;
 
-    if (API_ROUTE_PREFIXES.some((prefix) => route.startsWith(prefix))) this.rates.record(status);
+    if (counts.api) this.rates.record(status);
     const operation = operationOf(route, request);
     if (operation !== undefined) this.durations[operation].observe(reply.elapsedTime / 1000);
   }
