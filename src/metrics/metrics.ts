@@ -50,13 +50,18 @@ export class Metrics {
 
   readonly peerCallBatchSize = new Histogram({
     name: 'kv_peer_frame_batch_size',
-    help: "Requests carried by each acceptor call (one peer-channel frame) this node's proposer sends to a peer, by kind.",
+    help: "Requests carried by each frame this node sends a peer on the peer channel, by kind: acceptor calls of its proposer (prepare, accept, peek), operations forwarded to the key's proposer (forwarded_ops).",
     labelNames: ['kind'] as const,
     buckets: BATCH_BUCKETS,
     registers: [this.registry],
   });
 
+  /** One frame of operations forwarded to a peer (storage/forwarding) carried `size` of them. */
+  readonly forwardedOpsBatched: (size: number) => void;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const forwarded = this.peerCallBatchSize.labels('forwarded_ops');
+    this.forwardedOpsBatched = (size) => forwarded.observe(size);
   }
 }

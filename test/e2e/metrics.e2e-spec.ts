@@ -114,6 +114,8 @@ describe('metrics', () => {
     expect(sumOver(all, 'kv_read_peeks_total')).toBeGreaterThanOrEqual(READS);
     expect(sumOver(all, 'kv_acceptor_statement_batch_size_count', { kind: 'accept' })).toBeGreaterThan(0);
     expect(sumOver(all, 'kv_peer_frame_batch_size_count', { kind: 'accept' })).toBeGreaterThan(0);
+    // Writes to n1 for keys another node proposes for travel there in frames of forwarded operations.
+    expect(sumOf(all[0]!, 'kv_peer_frame_batch_size_count', { kind: 'forwarded_ops' })).toBeGreaterThan(0);
     expect(all[0]!.types.get('kv_peer_frame_batch_size')).toBe('histogram');
   });
 
