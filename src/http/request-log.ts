@@ -3,11 +3,15 @@ import { PEER_API_PREFIX } from '../peer-transport/peer-api-prefix';
 import { REQUEST_ID_HEADER } from '../common/request-id';
 
 /**
- * Health probes (balancers and peers ask every second or so) and the peer
- * API are logged at debug: at info they would bury the clients' requests.
+ * Health probes (balancers and peers ask every second or so), Prometheus's
+ * scrapes and the peer API are logged at debug: at info they would bury the
+ * clients' requests.
  */
 function isRoutine(route: string | undefined): boolean {
-  return route !== undefined && (route.startsWith(`/${PEER_API_PREFIX}/`) || /\/health(\/|$)/.test(route));
+  return (
+    route !== undefined &&
+    (route.startsWith(`/${PEER_API_PREFIX}/`) || /\/health(\/|$)/.test(route) || route === '/metrics')
+  );
 }
 
 /**

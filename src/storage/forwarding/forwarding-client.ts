@@ -28,6 +28,8 @@ export class ForwardingClient {
   constructor(
     readonly peer: PeerConfig,
     private readonly channel: PeerChannel,
+    /** Told the size of each frame sent (for the metrics). */
+    private readonly onBatch: (size: number) => void = () => undefined,
   ) {
     this.ops = new CallCoalescer(
       'forwarded operation',
@@ -60,6 +62,7 @@ export class ForwardingClient {
   /** Not idempotent: a write resent after the peer read it could apply twice, so it is never resent. */
   private async send(ops: WireOperation[], timeoutMs: number): Promise<KeyedResult[]> {
     let reply: { results?: WireResult[] };
+    this.onBatch(ops.length);
     try {
       // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
       reply = await this.channel.call(
