@@ -1,18 +1,21 @@
 /**
  * npm run bench [-- options]: throughput and latency of a single kv-store node
- * against a three-node cluster, both started here (each node with its own
- * embedded PostgreSQL) and measured in alternation, so that the ratio between
- * them survives a noisy machine. --help lists the options.
+ * against a three-node cluster (and, with --etcd, against etcd's three
+ * members), all started here (each kv-store node with its own embedded
+ * PostgreSQL server) and measured in alternation, so that the ratios between
+ * them survive a noisy machine. --help lists the options.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EtcdMembers, findEtcd } from './etcd-members';
 import { runLoad } from './load';
-import { Measurement, runMatrix } from './matrix';
-import { KvNode, NodeFleet, Target } from './node-processes';
+import { BenchTarget, Measurement, runMatrix, workloadPlan } from './matrix';
+import { KvNode, NodeFleet } from './node-processes';
 import { BenchOptions, parseBenchOptions } from './options';
 import { checkPreloaded, preloadKeys } from './preload';
 import { describeMachine, formatMachine, MachineDescription } from './report';
-import { cpuTable, failureReport, summarise, SummaryRow, throughputTable } from './summary';
-import { requestsFor } from './workloads';
+import { CLUSTER, cpuTable, ETCD, failureReport, summarise, SummaryRow, throughputTable } from './summary';
+import { keyName, valueOfSize } from './workloads';
 
 const BASELINE = 'single';
 const SETTLE_CONCURRENCY = 64;
@@ -23,21 +26,47 @@ async function main(): Promise<void> {
   console.log(formatMachine(machine));
   console.log(`options: ${describeOptions(options)}\n`);
 
+  const etcdFound = options.etcd ? findEtcd() : undefined;
+  if (options.etcd && !etcdFound)
+    console.error('--etcd: no etcd on PATH (Debian: apt-get install etcd-server); measuring kv-store alone');
+  else if (etcdFound) console.log(`etcd ${etcdFound.version} (three members)\n`);
+
   const fleet = await NodeFleet.create();
+  let etcd: EtcdMembers | undefined;
   const interrupt = new AbortController();
-  stopOnSignals(fleet, interrupt);
+  stopOnSignals(fleet, () => etcd, interrupt);
   try {
     console.error(`starting a single node and a three-node cluster (data under ${fleet.dataRoot}) ...`);
     const started = performance.now();
-    const targets = await Promise.all([fleet.startTarget(BASELINE, 1), fleet.startTarget('cluster', 3)]);
+    const kvTargets = await Promise.all([fleet.startTarget(BASELINE, 1), fleet.startTarget(CLUSTER, 3)]);
     console.error(`all four nodes serving and voting after ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const preloadRates = await preloadAll(targets, options);
-    await settleAll(targets, options, interrupt.signal);
+    const targets: BenchTarget[] = kvTargets.map(({ name, nodes }) => ({ name, api: 'kv-store', endpoints: nodes }));
+    if (etcdFound) {
+      const etcdRoot = path.join(fleet.dataRoot, 'etcd');
+      await mkdir(etcdRoot);
+      etcd = await EtcdMembers.start(etcdRoot);
+      targets.push({ name: ETCD, api: 'etcd', endpoints: etcd.members });
+      console.error(`etcd's three members healthy after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    const hot = options.patterns.includes('hot');
+    const preloadRates = hot ? await preloadAll(kvTargets, options) : [];
+    if (hot && etcd) {
+      await etcd.preload(keyName, (index) => valueOfSize(options.valueBytes, index), options.keyCount);
+      console.error(`preloaded ${options.keyCount} keys into etcd`);
+    }
+    // Only for hot keys: the cold rows measure processes that have run, on keys they have not seen.
+    if (hot) await settleAll(targets, options, interrupt.signal);
 
     const startedLogLines = new Map(fleet.allNodes().map((node) => [node, node.outputLineCount()]));
     const measurements: Measurement[] = [];
+    const unexpectedExits = (): string[] => [
+      ...fleet
+        .unexpectedExits()
+        .map((node) => `${node.name} (${NodeFleet.exitStatus(node)})\n${node.outputLines().join('\n')}`),
+      ...(etcd?.unexpectedExits() ?? []),
+    ];
     try {
-      await runMatrix(targets, options, fleet, interrupt.signal, measurements);
+      await runMatrix(targets, options, unexpectedExits, interrupt.signal, measurements);
     } catch (error) {
       if (options.jsonFile && measurements.length > 0) {
         const partial = {
@@ -84,12 +113,13 @@ async function main(): Promise<void> {
     }
   } finally {
     console.error('stopping the nodes ...');
+    await etcd?.stop();
     await fleet.stopAll();
   }
 }
 
 async function preloadAll(
-  targets: readonly Target[],
+  targets: ReadonlyArray<{ name: string; nodes: readonly KvNode[] }>,
   options: BenchOptions,
 ): Promise<Array<{ target: string; keysPerSecond: number }>> {
   const rates = [];
@@ -108,14 +138,21 @@ async function preloadAll(
 }
 
 /** Unmeasured load on each target in turn, so that no measured round pays for compiling the service's hot paths. */
-async function settleAll(targets: readonly Target[], options: BenchOptions, signal: AbortSignal): Promise<void> {
+async function settleAll(targets: readonly BenchTarget[], options: BenchOptions, signal: AbortSignal): Promise<void> {
   if (options.settleSeconds <= 0) return;
-  const requests = requestsFor('mixed', options.keyCount, options.valueBytes);
+  const shape = {
+    workload: 'mixed',
+    pattern: 'hot',
+    keySpace: options.keyCount,
+    valueBytes: options.valueBytes,
+  } as const;
   for (const target of targets) {
+    const plan = workloadPlan(target, shape);
     const result = await runLoad({
-      urls: target.nodes.map((node) => node.url),
+      urls: target.endpoints.map((node) => node.url),
       connections: SETTLE_CONCURRENCY,
-      requests,
+      requests: plan.requests,
+      accepts: plan.accepts,
       warmupSeconds: 0,
       durationSeconds: options.settleSeconds,
       signal,
@@ -157,7 +194,7 @@ function reportServiceLog(
  * First Ctrl-C (or SIGTERM): stop the load and the nodes cleanly, then exit.
  * A second one kills everything at once.
  */
-function stopOnSignals(fleet: NodeFleet, interrupt: AbortController): void {
+function stopOnSignals(fleet: NodeFleet, etcd: () => EtcdMembers | undefined, interrupt: AbortController): void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
@@ -167,8 +204,8 @@ function stopOnSignals(fleet: NodeFleet, interrupt: AbortController): void {
     }
     console.error(`\n${signal}: stopping the load and the nodes (again to kill them at once) ...`);
     interrupt.abort(new Error(`interrupted by ${signal}`));
-    void fleet
-      .stopAll()
+    void Promise.resolve(etcd()?.stop())
+      .then(() => fleet.stopAll())
       .catch((error: unknown) => console.error('bench: stopping the nodes failed:', error))
       .finally(() => process.exit(130));
   };
@@ -184,7 +221,9 @@ function describeOptions(options: BenchOptions): string {
     `rounds ${options.rounds}`,
     `concurrency ${options.concurrencies.join(',')}`,
     `workloads ${options.workloads.join(',')}`,
-    `${options.keyCount} keys of ${options.valueBytes}-byte values`,
+    `keys ${options.patterns.map((p) => (p === 'hot' ? `hot (${options.keyCount}, preloaded)` : `cold (uniform over ${options.coldKeyCount}, no warm-up)`)).join(' then ')}`,
+    `${options.valueBytes}-byte values`,
+    options.etcd ? 'with etcd' : undefined,
     options.clusterEntry === 'one' ? 'cluster load through its first node only' : 'cluster load spread over its nodes',
     options.quick ? 'QUICK (smoke run, not for comparison)' : undefined,
   ]

@@ -92,7 +92,7 @@ async function measure(keys: number, options: Options): Promise<Result> {
     // Each node's output, kept after the run (the node's own view of its catch-up, GC traces with --trace-gc).
     logFile: (id) => path.join(os.tmpdir(), `kv-bench-catch-up-${run}-${id}.log`),
     onLine: (id, line) => {
-      if (id === 'n3' && /caught up/.test(line)) copyLine = line.replace(/^.*caught up/, 'caught up').trim();
+      if (id === 'n3' && line.includes('"caught up')) copyLine = messageOf(line) ?? copyLine;
     },
   });
   try {
@@ -247,3 +247,13 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+/** The message of one of the node's JSON log lines (undefined for anything else). */
+function messageOf(line: string): string | undefined {
+  try {
+    const { msg } = JSON.parse(line) as { msg?: unknown };
+    return typeof msg === 'string' ? msg : undefined;
+  } catch {
+    return undefined;
+  }
+}

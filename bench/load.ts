@@ -6,6 +6,13 @@ export interface LoadSpec {
   readonly urls: readonly string[];
   readonly connections: number;
   readonly requests: autocannon.Request[];
+  /** Statuses that complete an operation (default: 2xx); any other answer is counted in `unexpected`. */
+  readonly accepts?: (status: number) => boolean;
+  /**
+   * The requests are the steps of one operation (WorkloadPlan.sequence): it is
+   * timed from the first step's send to the last step's answer and counted once.
+   */
+  readonly sequence?: boolean;
   /** Load before the measured window; its responses are not counted. */
   readonly warmupSeconds: number;
   readonly durationSeconds: number;
@@ -18,9 +25,9 @@ export interface LoadSpec {
 export interface LoadResult {
   /** Seconds the window actually lasted (timers run late on a loaded machine). */
   readonly windowSeconds: number;
-  /** 2xx responses completed in the window, per second. */
+  /** Accepted operations (2xx responses, unless the spec says otherwise) completed in the window, per second. */
   readonly opsPerSecond: number;
-  /** Responses (any status) completed in the window. */
+  /** Operations (any status) completed in the window. */
   readonly completed: number;
   /** Latency percentiles over every response completed in the window, in milliseconds. */
   readonly p50Ms: number;
@@ -31,6 +38,8 @@ export interface LoadResult {
   readonly timeouts: number;
   /** Over the whole run, warm-up included. */
   readonly non2xx: number;
+  /** Over the whole run, warm-up included: answers (of any step) that the spec does not accept. */
+  readonly unexpected: number;
   readonly statusCodes: Readonly<Record<string, number>>;
   /** The first few non-2xx responses, status and body: what went wrong, in the service's words. */
   readonly failureSamples: readonly string[];
@@ -48,11 +57,51 @@ const MAX_FAILURE_SAMPLES = 5;
  */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   spec.signal?.throwIfAborted();
+  const accepts = spec.accepts ?? ((status: number) => status >= 200 && status < 300);
   const failureSamples: string[] = [];
-  const keepFailure = (status: number, body: string): void => {
-    if ((status < 200 || status >= 300) && failureSamples.length < MAX_FAILURE_SAMPLES)
-      failureSamples.push(`${status} ${body.slice(0, 300)}`);
+  let unexpected = 0;
+  const checkAnswer = (status: number, body: string): void => {
+    if (accepts(status)) return;
+    unexpected++;
+    if (failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(`${status} ${body.slice(0, 300)}`);
   };
+  let inWindow = false;
+  let ok = 0;
+  const latencies: number[] = [];
+  const record = (status: number, latencyMs: number): void => {
+    if (!inWindow) return;
+    latencies.push(latencyMs);
+    if (accepts(status)) ok++;
+  };
+  const last = spec.requests.length - 1;
+  const requests = spec.requests.map((request, step): autocannon.Request => {
+    if (!spec.sequence) {
+      return {
+        ...request,
+        onResponse: (status, body, context, headers) => {
+          request.onResponse?.(status, body, context, headers);
+          checkAnswer(status, body);
+        },
+      };
+    }
+    return {
+      ...request,
+      setupRequest: (built, context) => {
+        if (step === 0) context.operationStartedMs = performance.now();
+        return request.setupRequest ? request.setupRequest(built, context) : built;
+      },
+      onResponse: (status, body, context, headers) => {
+        request.onResponse?.(status, body, context, headers);
+        checkAnswer(status, body);
+        // A step that failed ends the operation there: autocannon still sends the next step, which is then not timed.
+        if (step === last || !accepts(status)) {
+          const started = context.operationStartedMs as number | undefined;
+          if (started !== undefined) record(status, performance.now() - started);
+          context.operationStartedMs = undefined;
+        }
+      },
+    };
+  });
   const instance = autocannon({
     url: spec.urls.length === 1 ? spec.urls[0]! : [...spec.urls],
     connections: spec.connections,
@@ -60,20 +109,15 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     // timers due at the same moment, autocannon could finish first and the
     // window would never close.
     duration: spec.warmupSeconds + spec.durationSeconds + 2,
-    requests: spec.requests.map((request) => ({ ...request, onResponse: keepFailure })),
+    requests,
     timeout: 10,
   });
 
-  let inWindow = false;
   let windowStartMs = 0;
   let windowEndMs = 0;
-  let ok = 0;
-  const latencies: number[] = [];
-  instance.on('response', (_client, statusCode, _bytes, latencyMs) => {
-    if (!inWindow) return;
-    latencies.push(latencyMs);
-    if (statusCode >= 200 && statusCode < 300) ok++;
-  });
+  // Single requests are timed by autocannon itself (from the bytes written to the answer read).
+  if (!spec.sequence)
+    instance.on('response', (_client, statusCode, _bytes, latencyMs) => record(statusCode, latencyMs));
   // Errors are counted by autocannon; the listener only keeps the event from going unhandled.
   instance.on('reqError', () => undefined);
 
@@ -117,6 +161,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors: summary.errors,
     timeouts: summary.timeouts,
     non2xx: summary.non2xx,
+    unexpected,
     statusCodes: Object.fromEntries(Object.entries(summary.statusCodeStats).map(([code, { count }]) => [code, count])),
     failureSamples,
   };

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { WORKLOADS, WorkloadName } from './workloads';
+import { KEY_PATTERNS, KeyPattern, WORKLOADS, WorkloadName } from './workloads';
 
 export interface BenchOptions {
   /** Seconds measured per run. */
@@ -16,7 +16,14 @@ export interface BenchOptions {
   readonly rounds: number;
   readonly concurrencies: readonly number[];
   readonly workloads: readonly WorkloadName[];
+  /** Hot keys first, then cold ones (KeyPattern). */
+  readonly patterns: readonly KeyPattern[];
+  /** Hot keys: preloaded into every target and settled. */
   readonly keyCount: number;
+  /** Cold keys: the space they are drawn from, never preloaded. */
+  readonly coldKeyCount: number;
+  /** Also run etcd's three members (the etcd binary on PATH) and compare the cluster with them. */
+  readonly etcd: boolean;
   /** Bytes of each value as JSON (a JSON string of this length, quotes included). */
   readonly valueBytes: number;
   /**
@@ -34,8 +41,13 @@ const USAGE = `usage: npm run bench -- [options]
   --settle S         seconds of discarded mixed load on each target before the first run (default 15)
   --rounds R         single/cluster rounds per row; the table shows medians (default 3)
   --concurrency LIST comma-separated connection counts (default 1,16,64)
-  --workloads LIST   comma-separated, of read,write,mixed,list (default all; list: a page of 100 keys)
-  --keys N           keys preloaded into each target (default 10000)
+  --workloads LIST   comma-separated, of read,write,mixed,cas,list (default all; cas: read the version,
+                     then write if it is unchanged; list: a page of 100 keys)
+  --patterns LIST    hot (the preloaded keys, settled) and/or cold (uniform over --cold-keys keys,
+                     no preload, no warm-up: nearly every key is new to its node); default hot,cold
+  --keys N           hot keys, preloaded into each target (default 10000)
+  --cold-keys N      the space cold keys are drawn from (default 1000000)
+  --etcd             also run three etcd members (etcd on PATH: Debian's etcd-server) and print cluster/etcd
   --value-bytes N    size of each value as JSON (default 100)
   --cluster-entry E  spread (default): load on all cluster nodes; one: all through the first node
   --quick            smoke run: 1 s, 1 round, concurrency 16, 0.5 s warm-up
@@ -56,6 +68,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         concurrency: { type: 'string' },
         workloads: { type: 'string' },
         keys: { type: 'string' },
+        patterns: { type: 'string' },
+        'cold-keys': { type: 'string' },
+        etcd: { type: 'boolean', default: false },
         'value-bytes': { type: 'string' },
         'cluster-entry': { type: 'string' },
         quick: { type: 'boolean', default: false },
@@ -82,7 +97,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         ? [16]
         : [1, 16, 64],
     workloads: parsed.workloads ? parsed.workloads.split(',').map(workloadName) : WORKLOADS,
+    patterns: parsed.patterns ? keyPatterns(parsed.patterns) : KEY_PATTERNS,
     keyCount: positiveInteger('--keys', parsed.keys, 10_000),
+    coldKeyCount: positiveInteger('--cold-keys', parsed['cold-keys'], 1_000_000),
+    etcd: parsed.etcd === true,
     valueBytes: Math.max(2, positiveInteger('--value-bytes', parsed['value-bytes'], 100)),
     clusterEntry: clusterEntry(parsed['cluster-entry']),
     jsonFile: parsed.json,
@@ -93,6 +111,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
 function clusterEntry(text: string | undefined): 'spread' | 'one' {
   if (text === undefined || text === 'spread' || text === 'one') return text ?? 'spread';
   return exitWithUsage(`--cluster-entry must be spread or one, not "${text}"`);
+}
+
+/** In the order hot, cold whatever the order given: the cold runs must find the processes warmed, the keys not. */
+function keyPatterns(text: string): KeyPattern[] {
+  const named = text.split(',').map((item) => item.trim());
+  for (const name of named) {
+    if (!(KEY_PATTERNS as readonly string[]).includes(name))
+      return exitWithUsage(`unknown key pattern "${name}"; expected hot and/or cold`);
+  }
+  return KEY_PATTERNS.filter((pattern) => named.includes(pattern));
 }
 
 function workloadName(text: string): WorkloadName {

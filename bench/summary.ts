@@ -1,10 +1,11 @@
 import { Measurement } from './matrix';
 import { Cell, formatNumber, formatTable } from './report';
 import { groupBy, median } from './stats';
-import { WorkloadName } from './workloads';
+import { KeyPattern, WorkloadName } from './workloads';
 
 export interface SummaryRow {
   readonly target: string;
+  readonly pattern: KeyPattern;
   readonly workload: WorkloadName;
   readonly concurrency: number;
   readonly rounds: number;
@@ -14,12 +15,14 @@ export interface SummaryRow {
   readonly p99Ms: number;
   readonly minOpsPerSecond: number;
   readonly maxOpsPerSecond: number;
-  /** Summed over rounds: connection errors, timeouts and non-2xx answers. */
+  /** Summed over rounds: connection errors, timeouts and answers the workload does not accept. */
   readonly failures: number;
   readonly statusCodes: Readonly<Record<string, number>>;
   readonly failureSamples: readonly string[];
-  /** This target's median throughput over the first target's (single node) for the same row. */
+  /** This target's median throughput over the baseline's (single node) for the same row. */
   readonly ratioToBaseline?: number;
+  /** The cluster's median throughput over etcd's for the same row, when etcd ran. */
+  readonly ratioToEtcd?: number;
   /** Medians over rounds, CPU microseconds per completed op. */
   readonly kvNodeCpuUsPerOp?: number;
   readonly postgresCpuUsPerOp?: number;
@@ -30,10 +33,17 @@ export interface SummaryRow {
   readonly interruptCores?: number;
 }
 
-/** Medians over rounds per target x workload x concurrency; `baseline` is the target ratios are taken against. */
+export const CLUSTER = 'cluster';
+export const ETCD = 'etcd';
+
+/**
+ * Medians over rounds per key pattern x workload x concurrency x target;
+ * `baseline` is the target every ratio to the baseline is taken against, and
+ * the cluster's rows also get their ratio to etcd's.
+ */
 export function summarise(measurements: readonly Measurement[], baseline: string): SummaryRow[] {
   const rows: SummaryRow[] = [];
-  const groups = groupBy(measurements, (m) => `${m.workload}|${m.concurrency}|${m.target}`);
+  const groups = groupBy(measurements, (m) => `${m.pattern}|${m.workload}|${m.concurrency}|${m.target}`);
   for (const group of groups.values()) {
     const first = group[0]!;
     const ops = group.map((m) => m.opsPerSecond);
@@ -56,6 +66,7 @@ export function summarise(measurements: readonly Measurement[], baseline: string
     };
     rows.push({
       target: first.target,
+      pattern: first.pattern,
       workload: first.workload,
       concurrency: first.concurrency,
       rounds: group.length,
@@ -64,7 +75,7 @@ export function summarise(measurements: readonly Measurement[], baseline: string
       p99Ms: median(group.map((m) => m.p99Ms)),
       minOpsPerSecond: Math.min(...ops),
       maxOpsPerSecond: Math.max(...ops),
-      failures: group.reduce((sum, m) => sum + m.errors + m.non2xx, 0),
+      failures: group.reduce((sum, m) => sum + m.errors + m.unexpected, 0),
       statusCodes,
       failureSamples: group.flatMap((m) => m.failureSamples).slice(0, 5),
       kvNodeCpuUsPerOp: perOp((m) => m.cpu?.kvNodeSeconds),
@@ -76,27 +87,52 @@ export function summarise(measurements: readonly Measurement[], baseline: string
       interruptCores: medianOf((m) => m.cpu?.interruptCores),
     });
   }
-  return rows.map((row) => {
-    const base = rows.find(
-      (r) => r.target === baseline && r.workload === row.workload && r.concurrency === row.concurrency,
+  const same = (target: string, row: SummaryRow): SummaryRow | undefined =>
+    rows.find(
+      (r) =>
+        r.target === target &&
+        r.pattern === row.pattern &&
+        r.workload === row.workload &&
+        r.concurrency === row.concurrency,
     );
-    return row.target === baseline || !base ? row : { ...row, ratioToBaseline: row.opsPerSecond / base.opsPerSecond };
+  return rows.map((row) => {
+    const base = row.target === baseline || row.target === ETCD ? undefined : same(baseline, row);
+    const etcd = row.target === CLUSTER ? same(ETCD, row) : undefined;
+    return {
+      ...row,
+      ratioToBaseline: base ? row.opsPerSecond / base.opsPerSecond : undefined,
+      ratioToEtcd: etcd ? row.opsPerSecond / etcd.opsPerSecond : undefined,
+    };
   });
 }
 
 export function throughputTable(rows: readonly SummaryRow[]): string {
   return formatTable(
-    ['target', 'workload', 'conc', 'ops/s (median)', 'ops/s min..max', 'p50 ms', 'p99 ms', 'errors', 'cluster/single'],
+    [
+      'keys',
+      'workload',
+      'conc',
+      'target',
+      'ops/s (median)',
+      'ops/s min..max',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'cluster/single',
+      'cluster/etcd',
+    ],
     rows.map((row): Cell[] => [
-      row.target,
+      row.pattern,
       row.workload,
       row.concurrency,
+      row.target,
       formatNumber(row.opsPerSecond, 0),
       `${formatNumber(row.minOpsPerSecond, 0)}..${formatNumber(row.maxOpsPerSecond, 0)}`,
       formatNumber(row.p50Ms, 2),
       formatNumber(row.p99Ms, 2),
       row.failures,
       row.ratioToBaseline === undefined ? undefined : `${row.ratioToBaseline.toFixed(2)}x`,
+      row.ratioToEtcd === undefined ? undefined : `${row.ratioToEtcd.toFixed(2)}x`,
     ]),
   );
 }
@@ -104,9 +140,10 @@ export function throughputTable(rows: readonly SummaryRow[]): string {
 export function cpuTable(rows: readonly SummaryRow[]): string {
   return formatTable(
     [
-      'target',
+      'keys',
       'workload',
       'conc',
+      'target',
       'busy cores',
       'not ours',
       'irq',
@@ -116,9 +153,10 @@ export function cpuTable(rows: readonly SummaryRow[]): string {
       'load gen µs/op',
     ],
     rows.map((row): Cell[] => [
-      row.target,
+      row.pattern,
       row.workload,
       row.concurrency,
+      row.target,
       formatNumber(row.machineBusyCores, 2),
       formatNumber(row.outsideCores, 2),
       formatNumber(row.interruptCores, 2),
@@ -138,7 +176,7 @@ export function failureReport(rows: readonly SummaryRow[]): string | undefined {
     '!!! ERRORS: some requests failed (non-2xx, connection errors or timeouts); those rows are not clean results:',
     ...failing.map(
       (row) =>
-        `!!!   ${row.target} ${row.workload} c=${row.concurrency}: ${row.failures} failures; status codes ${JSON.stringify(row.statusCodes)}` +
+        `!!!   ${row.target} ${row.pattern} ${row.workload} c=${row.concurrency}: ${row.failures} failures; status codes ${JSON.stringify(row.statusCodes)}` +
         row.failureSamples.map((sample) => `\n!!!     ${sample}`).join(''),
     ),
   ].join('\n');

@@ -21,7 +21,8 @@ const USAGE = `usage: npm run cluster [-- [--node <id>] [--base-port <port>]]
   (no option)         start all three nodes (${IDS.join(', ')}) on ports ${DEFAULT_BASE_PORT}-${DEFAULT_BASE_PORT + IDS.length - 1}
   --node <id>         start only that node of the cluster (after it died, say); the others keep running where they are
   --base-port <port>  the first node's port; the others follow (default ${DEFAULT_BASE_PORT}); give the same to --node
-environment: DATA_ROOT (default ./data), CLUSTER_SECRET (default: the one in <DATA_ROOT>/cluster-secret), LOG_LEVEL`;
+environment: DATA_ROOT (default ./data), CLUSTER_SECRET (default: the one in <DATA_ROOT>/cluster-secret), LOG_LEVEL,
+  LOG_FORMAT (default pretty: one readable line per event; json for the nodes' JSON lines)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
     ports: new Map(IDS.map((id, index) => [id, basePort + index])),
     secret: process.env.CLUSTER_SECRET || (await readOrCreateSecret(dataRoot)), // empty counts as unset
     database: (id) => ({ DATA_DIR: path.join(dataRoot, id) }),
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'log' },
+    // For a person at a terminal: readable lines (the nodes' own default is JSON, for log collectors).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL || 'info', LOG_FORMAT: process.env.LOG_FORMAT || 'pretty' },
     onLine: (id, line) => console.log(`[${id}] ${line}`),
   });
   const restartCommand = (id: string) =>

@@ -1,12 +1,18 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp, nestLogLevels } from './app.factory';
+import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { NestPinoLogger } from './logging/nest-pino-logger';
+import { createRootLogger } from './logging/root-logger';
+import type { Logger as PinoLogger } from 'pino';
 import { Departure } from './replication/routing/departure';
 
 /** After its drain period, how long a stopping node waits for in-flight requests before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Once the configuration is read: a failed start is logged as every other line. */
+let startupLogger: PinoLogger | undefined;
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -17,7 +23,10 @@ async function bootstrap(): Promise<void> {
     console.error(`kv-store: ${error.message}`);
     process.exit(2);
   }
-  Logger.overrideLogger(nestLogLevels(config.logLevel));
+  const rootLogger = createRootLogger(config);
+  startupLogger = rootLogger;
+  // Every `new Logger(context)`, before the app exists too, writes through the node's one logger.
+  Logger.overrideLogger(new NestPinoLogger(rootLogger));
   const logger = new Logger('kv-store');
 
   // Installed before anything is started: without them, a SIGTERM or Ctrl-C
@@ -63,7 +72,7 @@ async function bootstrap(): Promise<void> {
   if (requested) return stop(requested);
 
   try {
-    app = await createApp(config, database.url);
+    app = await createApp(config, database.url, rootLogger);
     if (requested) return stop(requested);
     await app.listen(config.port, config.host);
   } catch (error) {
@@ -79,6 +88,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error('kv-store failed to start:', error instanceof Error ? error.message : error);
+  const message = `kv-store failed to start: ${error instanceof Error ? error.message : String(error)}`;
+  if (startupLogger) startupLogger.fatal(message);
+  else console.error(message);
   process.exit(1);
 });

@@ -75,7 +75,8 @@ export class NodeProcess {
         PEERS: '',
         REPLICA_NODES: '',
         CLUSTER_SECRET: '',
-        LOG_LEVEL: 'log',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json', // the lines tests and benchmarks read; npm run cluster asks for pretty ones
         NO_COLOR: '1',
         ...spec.env,
         NODE_ID: spec.id,

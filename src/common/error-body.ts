@@ -2,11 +2,15 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, statusOfDomainError } from './domain-error';
 
-/** The one JSON shape of every 4xx and 5xx answer. Extra fields add detail. */
+/**
+ * The one JSON shape of every 4xx and 5xx answer. Extra fields add detail. An
+ * HTTP answer also carries `requestId` (withRequestId), the id of its log lines.
+ */
 export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
+  requestId?: string;
   [detail: string]: unknown;
 }
 
@@ -67,4 +71,9 @@ export function describeError(error: unknown): ErrorBody {
 
 export function body(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** The body as an HTTP answer sends it: with the id under which the request was logged. */
+export function withRequestId(errorBody: ErrorBody, request: { readonly id: string }): ErrorBody {
+  return { ...errorBody, requestId: request.id };
 }

@@ -17,11 +17,22 @@ describe('loadConfig', () => {
   });
 
   it('reads numbers and treats empty variables as unset', () => {
-    const config = loadConfig({ PORT: '3001', MAX_BATCH_ITEMS: '10', DATABASE_URL: '', LOG_LEVEL: 'debug' });
+    const config = loadConfig({
+      PORT: '3001',
+      MAX_BATCH_ITEMS: '10',
+      DATABASE_URL: '',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+    });
     expect(config.port).toBe(3001);
     expect(config.maxBatchItems).toBe(10);
     expect(config.databaseUrl).toBeUndefined();
     expect(config.logLevel).toBe('debug');
+    expect(config.logFormat).toBe('pretty');
+  });
+
+  it('logs JSON lines at info by default', () => {
+    expect(loadConfig({})).toEqual(expect.objectContaining({ logLevel: 'info', logFormat: 'json' }));
   });
 
   it('lists every bad variable at once', () => {
@@ -32,6 +43,7 @@ describe('loadConfig', () => {
         NODE_ID: 'bad id!',
         DATABASE_URL: 'mysql://x',
         LOG_LEVEL: 'loud',
+        LOG_FORMAT: 'xml',
         MAX_VALUE_BYTES: '-1',
       });
     } catch (caught) {
@@ -39,7 +51,7 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const variable of ['PORT', 'NODE_ID', 'DATABASE_URL', 'LOG_LEVEL', 'MAX_VALUE_BYTES']) {
+    for (const variable of ['PORT', 'NODE_ID', 'DATABASE_URL', 'LOG_LEVEL', 'LOG_FORMAT', 'MAX_VALUE_BYTES']) {
       expect(problems).toContain(variable);
     }
   });

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { Environment, LogLevel } from './environment';
+import { Environment, LogFormat, LogLevel } from './environment';
 
-export type { LogLevel };
+export type { LogFormat, LogLevel };
 import { PeerConfig, parsePeers } from './peers';
 
 export interface AppConfig {
@@ -30,6 +30,7 @@ export interface AppConfig {
   /** After a stop signal: how long the node goes on serving, not ready and nobody's proposer, before it closes. */
   readonly shutdownDrainMs: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly peers: readonly PeerConfig[];
   readonly clusterSecret?: string;
 }
@@ -93,7 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     watchMaxStreams: parsed.WATCH_MAX_STREAMS ?? 10_000,
     maxLongPolls: parsed.MAX_LONG_POLLS ?? 10_000,
     shutdownDrainMs: parsed.SHUTDOWN_DRAIN_MS ?? 3000,
-    logLevel: parsed.LOG_LEVEL ?? 'log',
+    logLevel: parsed.LOG_LEVEL ?? 'info',
+    logFormat: parsed.LOG_FORMAT ?? 'json',
     peers,
     clusterSecret: parsed.CLUSTER_SECRET,
   };

@@ -261,8 +261,10 @@ describe('embedded PostgreSQL: data directory lock and server identification', (
       const clusterDir = await newDir('cluster');
       // An ignored signal stays ignored across exec: this postgres ignores SIGINT.
       const server = await run(fakePostgresShell, ['-c', `trap '' INT; exec ${fakePostgres} 30`], clusterDir);
-      while (comm(server.pid!) !== 'postgres' || !readFileSync(`/proc/${server.pid}/cmdline`).includes('30'))
-        await sleep(10);
+      // Until the exec has happened: the shell (a copy named postgres too) has '30' in its own command line,
+      // and a SIGINT that reached it before its trap ran would end it (seen under load).
+      const execed = [fakePostgres, '30', ''].join('\0');
+      while (readFileSync(`/proc/${server.pid}/cmdline`, 'utf8') !== execed) await sleep(10);
       const exited = new Promise((resolve) => server.once('exit', (_code, signal) => resolve(signal)));
       await fs.writeFile(path.join(clusterDir, 'postmaster.pid'), `${server.pid}\n${clusterDir}\n`);
       await stopPostmaster(findPostmaster(clusterDir)!, 300);

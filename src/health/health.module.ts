@@ -2,9 +2,11 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ReplicationModule } from '../replication/replication.module';
 import { StorageModule } from '../storage/storage.module';
+import { HealthChecks } from './health-checks';
 import { HealthController } from './health.controller';
 import { PeersHealthIndicator } from './peers.health';
 import { QuorumHealthIndicator } from './quorum.health';
+import { StatusController } from './status.controller';
 
 @Module({
   imports: [
@@ -14,7 +16,7 @@ import { QuorumHealthIndicator } from './quorum.health';
     ReplicationModule,
     StorageModule,
   ],
-  controllers: [HealthController],
-  providers: [QuorumHealthIndicator, PeersHealthIndicator],
+  controllers: [HealthController, StatusController],
+  providers: [QuorumHealthIndicator, PeersHealthIndicator, HealthChecks],
 })
 export class HealthModule {}

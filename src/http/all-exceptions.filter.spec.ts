@@ -24,13 +24,16 @@ function answer(error: unknown): { status: number; body: Record<string, unknown>
       },
     },
   } as unknown as HttpAdapterHost;
-  const host = { switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
+  const host = {
+    switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ id: REQUEST_ID }) }),
+  } as unknown as ArgumentsHost;
   new AllExceptionsFilter(adapterHost).catch(error, host);
   expect(replies).toHaveLength(1);
   return { ...replies[0]!, headers };
 }
 
-const SHAPE = ['error', 'message', 'statusCode'];
+const REQUEST_ID = 'the-request-id';
+const SHAPE = ['error', 'message', 'requestId', 'statusCode'];
 
 describe('AllExceptionsFilter', () => {
   it.each([
@@ -53,7 +56,12 @@ describe('AllExceptionsFilter', () => {
     const { status: answered, body } = answer(error);
     expect(answered).toBe(status);
     expect(body).toEqual(
-      expect.objectContaining({ statusCode: status, error: reason, message: (error as Error).message }),
+      expect.objectContaining({
+        statusCode: status,
+        error: reason,
+        message: (error as Error).message,
+        requestId: REQUEST_ID,
+      }),
     );
     expect(Object.keys(body).sort()).toEqual([...fields].sort());
   });
@@ -79,13 +87,13 @@ describe('AllExceptionsFilter', () => {
   it('keeps the status and message of HTTP exceptions, validation lists joined', () => {
     expect(answer(new BadRequestException(['a is bad', 'b is bad']))).toEqual({
       status: 400,
-      body: { statusCode: 400, error: 'Bad Request', message: 'a is bad; b is bad' },
+      body: { statusCode: 400, error: 'Bad Request', message: 'a is bad; b is bad', requestId: REQUEST_ID },
       headers: {},
     });
     expect(answer(new NotFoundException('Cannot GET /x')).status).toBe(404);
   });
 
-  it('answers anything unexpected with a 500 that leaks nothing, and logs it under the id it gives the client', () => {
+  it('answers anything unexpected with a 500 that leaks nothing, and logs it under the request id it gives the client', () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       const secret = new TypeError('connection to postgres://admin:hunter2@db failed');
@@ -95,10 +103,10 @@ describe('AllExceptionsFilter', () => {
         statusCode: 500,
         error: 'Internal Server Error',
         message: 'internal error',
-        correlationId: expect.any(String),
+        requestId: REQUEST_ID,
       });
       expect(JSON.stringify(body)).not.toContain('hunter2');
-      expect(logged).toHaveBeenCalledWith(expect.stringContaining(body.correlationId as string), secret.stack);
+      expect(logged).toHaveBeenCalledWith(expect.objectContaining({ requestId: REQUEST_ID }), secret.stack);
       // A code that merely looks like ours, or a 5xx status, is not a client error either.
       expect(answer(Object.assign(new Error('x'), { code: 'toString' })).status).toBe(500);
       expect(answer(Object.assign(new Error('x'), { kind: 'toString' })).status).toBe(500);

@@ -1,22 +1,34 @@
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { AppConfig, MAX_KEY_BYTES, peerBodyLimit } from '../config/app-config';
 import { PEER_API_PREFIX } from '../peer-transport/peer-api-prefix';
 import { SERVER_KEEP_ALIVE_MS } from '../peer-transport/stale-connection';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { AllowedMethods } from './allowed-methods';
-import { body } from '../common/error-body';
+import { body, withRequestId } from '../common/error-body';
 import { depthExceeds, MAX_JSON_DEPTH } from '../common/json-depth';
 import { JsonValidationPipe } from './json-validation.pipe';
+import { RequestContextInterceptor } from './request-context.interceptor';
+import { requestIdOf } from '../common/request-id';
+import { echoRequestId, installRequestLog, logRequest } from './request-log';
 
 /**
  * The HTTP server: Fastify, chosen by measurement (bench/http-adapters.ts:
  * ~20 µs of CPU per request against ~115 µs for Express 5, and a cluster
  * write costs several requests between nodes).
  */
-export function createHttpAdapter(config: AppConfig): FastifyAdapter {
+export function createHttpAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
   const adapter = new FastifyAdapter({
+    // The node's logger; each request's child logger adds its requestId. Fastify's own two lines
+    // per request carry the raw URL (a key); installRequestLog writes one line with the route instead.
+    loggerInstance: logger,
+    // Fastify's own request lines off (they also name the raw URL of a request that found no route).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    requestIdHeader: false, // genReqId reads X-Request-Id itself, and checks it
+    genReqId: requestIdOf,
     // Clients are held to MAX_BODY_BYTES (see below); peer batches carry many values at once.
     bodyLimit: peerBodyLimit(config),
     routerOptions: {
@@ -39,6 +51,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   });
   const fastify = adapter.getInstance<FastifyInstance>();
   const allowed = new AllowedMethods();
+  installRequestLog(fastify); // first: the answers of the hooks below carry the request id too
   fastify.addHook('onRoute', (route) => {
     if (!route.url.startsWith(`/${PEER_API_PREFIX}`)) route.bodyLimit = config.maxBodyBytes;
     allowed.add(route.url, route.method);
@@ -63,6 +76,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
  */
 export function configureHttpPipeline(app: NestFastifyApplication): void {
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
+  app.useGlobalInterceptors(new RequestContextInterceptor());
   app.useGlobalPipes(
     new JsonValidationPipe({
       whitelist: true,
@@ -97,21 +111,25 @@ function answerOtherMethods(
     void reply.status(204).send();
     return;
   }
-  void reply.status(405).send(body(405, `${request.method} is not allowed here; allowed: ${methods.join(', ')}`));
+  void reply
+    .status(405)
+    .send(withRequestId(body(405, `${request.method} is not allowed here; allowed: ${methods.join(', ')}`), request));
 }
 
 /** The router's own errors, in the one error shape (Fastify's default adds a "code" field). */
-function answerRouterError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode ?? 400;
   const message =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? `URI too long: a key is at most ${MAX_KEY_BYTES} bytes`
       : `malformed URL: ${error.message}`;
-  void reply.status(status).send(body(status, message));
+  echoRequestId(request, reply);
+  void reply.status(status).send(withRequestId(body(status, message), request));
+  logRequest(request, reply); // the router's answers skip the onResponse hook
 }
 
 async function limitJsonDepth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.body !== undefined && depthExceeds(request.body, MAX_JSON_DEPTH)) {
-    await reply.status(400).send(body(400, `JSON nests deeper than ${MAX_JSON_DEPTH} levels`));
+    await reply.status(400).send(withRequestId(body(400, `JSON nests deeper than ${MAX_JSON_DEPTH} levels`), request));
   }
 }

@@ -12,8 +12,8 @@ export class ErrorBodySchema {
   @ApiProperty({ description: 'What went wrong, for people' })
   message!: string;
 
-  @ApiPropertyOptional({ description: 'The id of the request (X-Request-Id), to find it in the logs' })
-  requestId?: string;
+  @ApiProperty({ description: 'The id of the request (as in X-Request-Id): its log lines carry it' })
+  requestId!: string;
 
   @ApiPropertyOptional({
     type: [String],

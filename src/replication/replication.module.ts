@@ -45,6 +45,12 @@ import { ChangeFeedService } from './feed/change-feed.service';
 import { PeerFeedLink } from './feed/peer-feed-link';
 import { PeerFeedRelayClient } from './feed/peer-feed-relay-client';
 import { FeedRelay } from './core/feed-relay';
+import { ObservedAcceptorClient } from './core/observed-acceptor-client';
+import { ObservedAcceptorStore } from './core/observed-acceptor-store';
+import { ReplicationObserver, UNOBSERVED } from './core/replication-observer';
+
+/** The global MetricsModule provides the observer; an app built without it runs unobserved. */
+const OBSERVER = { token: ReplicationObserver, optional: true };
 
 @Module({
   imports: [
@@ -68,12 +74,22 @@ import { FeedRelay } from './core/feed-relay';
     { provide: KeyChangeSignals, useFactory: () => new KeyChangeSignals() },
     {
       provide: VOTING_ACCEPTOR,
-      inject: [AcceptorStore, AcceptorGate, KeyChangeSignals],
+      inject: [AcceptorStore, AcceptorGate, KeyChangeSignals, OBSERVER],
       // Requests from this node's proposer and from every peer share statements.
       // Every accept stored is a hint for long polls on its key.
-      useFactory: (store: AcceptorStore, gate: AcceptorGate, signals: KeyChangeSignals) =>
+      useFactory: (
+        store: AcceptorStore,
+        gate: AcceptorGate,
+        signals: KeyChangeSignals,
+        observer: ReplicationObserver | undefined,
+      ) =>
         new SignallingAcceptorStore(
-          new GatedAcceptorStore(new CoalescingAcceptorStore(store, { lingerMs: BATCH_LINGER_MS }), gate),
+          new GatedAcceptorStore(
+            new CoalescingAcceptorStore(new ObservedAcceptorStore(store, observer ?? UNOBSERVED), {
+              lingerMs: BATCH_LINGER_MS,
+            }),
+            gate,
+          ),
           signals,
         ),
     },
@@ -84,10 +100,18 @@ import { FeedRelay } from './core/feed-relay';
     },
     {
       provide: ACCEPTORS,
-      inject: [APP_CONFIG, VOTING_ACCEPTOR, PeerChannels],
-      useFactory: (config: AppConfig, store: AcceptorStore, channels: PeerChannels): AcceptorClient[] => [
+      inject: [APP_CONFIG, VOTING_ACCEPTOR, PeerChannels, OBSERVER],
+      useFactory: (
+        config: AppConfig,
+        store: AcceptorStore,
+        channels: PeerChannels,
+        observer: ReplicationObserver | undefined,
+      ): AcceptorClient[] => [
         new LocalAcceptorClient(config.nodeId, store),
-        ...config.peers.map((peer) => new PeerAcceptorClient(peer.id, channels.to(peer))),
+        ...config.peers.map(
+          (peer) =>
+            new ObservedAcceptorClient(new PeerAcceptorClient(peer.id, channels.to(peer)), observer ?? UNOBSERVED),
+        ),
       ],
     },
     {
@@ -102,13 +126,14 @@ import { FeedRelay } from './core/feed-relay';
     KeyRouter,
     {
       provide: Proposer,
-      inject: [APP_CONFIG, BallotClock, ACCEPTORS, FeedPublisher, KeyChangeSignals],
+      inject: [APP_CONFIG, BallotClock, ACCEPTORS, FeedPublisher, KeyChangeSignals, OBSERVER],
       useFactory: (
         config: AppConfig,
         clock: BallotClock,
         acceptors: AcceptorClient[],
         feed: FeedPublisher,
         signals: KeyChangeSignals,
+        observer: ReplicationObserver | undefined,
       ) =>
         new Proposer({
           clock,
@@ -117,6 +142,7 @@ import { FeedRelay } from './core/feed-relay';
           callTimeoutMs: Math.min(1000, config.requestTimeoutMs),
           batching: { lingerMs: BATCH_LINGER_MS },
           onChosen: (key, state) => signals.notify(key, state.version),
+          observer,
         }),
     },
     {
@@ -198,6 +224,7 @@ import { FeedRelay } from './core/feed-relay';
     AcceptorGate,
     KeyRouter,
     PeerHealthMonitor,
+    CatchUpService,
     Departure,
     HttpModule,
     FeedWatchers,

@@ -1,3 +1,4 @@
+import { runInRequestContext } from '../common/request-context';
 import { loadConfig } from '../config/app-config';
 import { ReplicationError } from '../replication/core/errors';
 import { PeerCallError } from '../peer-transport/peer-call-error';
@@ -83,8 +84,19 @@ describe('KvService routing', () => {
     expect(forwarded).toHaveBeenCalledWith(
       { type: 'put', key: 'k', value: 'v', conditions: { ifMatch: { any: true } } },
       expect.any(Number),
+      undefined, // no client request: background work
     );
     expect(localTypes()).toEqual([]);
+  });
+
+  it('sends the id of the client request it serves with a forwarded operation', async () => {
+    const { service, forwarded } = setUp(
+      'n2',
+      async () => written(9, false),
+      async () => ({ ok: true, result: written(1, true) }),
+    );
+    await runInRequestContext({ requestId: 'req-7' }, () => service.delete('k'));
+    expect(forwarded).toHaveBeenCalledWith({ type: 'delete', key: 'k', conditions: {} }, expect.any(Number), 'req-7');
   });
 
   it('runs a write here when the peer refused it unread (NotDeliveredError), and reports the peer', async () => {
@@ -155,6 +167,7 @@ describe('KvService routing', () => {
       expect(forwarded).toHaveBeenCalledWith(
         { type: 'read', key: 'k', consistency: 'linearizable' },
         expect.any(Number),
+        undefined,
       );
     });
 

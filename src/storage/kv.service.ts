@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { currentRequestId } from '../common/request-context';
 import { ReplicationError } from '../replication/core/errors';
 import { KeyRouter } from '../replication/routing/key-router';
 import { PeerHealthMonitor } from '../replication/routing/peer-health.monitor';
@@ -42,6 +43,7 @@ export type Consistency = 'linearizable' | 'local';
 @Injectable()
 export class KvService {
   private readonly forwarders: Map<string, ForwardingClient>;
+  private readonly logger = new Logger(KvService.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -98,9 +100,12 @@ export class KvService {
     const target = this.router.preferredNode(op.key);
     const client = this.forwarders.get(target);
     if (!client) return this.executor.execute(op, deadline);
+    const requestId = currentRequestId();
+    // With the peer's own line ("ran a forwarded operation", same requestId), this links the two nodes' logs.
+    this.logger.debug({ msg: 'forwarding an operation', requestId: requestId ?? null, op: op.type, to: target });
     let answer;
     try {
-      answer = await client.execute(op, deadline - Date.now());
+      answer = await client.execute(op, deadline - Date.now(), requestId);
     } catch (error) {
       this.health.reportFailure(target, error as Error);
       if (error instanceof NotDeliveredError) return this.executor.execute(op, deadline);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Metrics } from '../metrics/metrics';
 import { PeerChannels } from '../peer-transport/peer-channels';
 import { PeerTransportModule } from '../peer-transport/peer-transport.module';
 import { ReplicationModule } from '../replication/replication.module';
@@ -27,9 +28,10 @@ import { WatchStreams } from './watch/watch-streams';
     WatchStreams,
     {
       provide: FORWARDING_CLIENTS,
-      inject: [APP_CONFIG, PeerChannels],
-      useFactory: (config: AppConfig, channels: PeerChannels) =>
-        config.peers.map((peer) => new ForwardingClient(peer, channels.to(peer))),
+      // Metrics come from the global MetricsModule; an app built without it counts nothing.
+      inject: [APP_CONFIG, PeerChannels, { token: Metrics, optional: true }],
+      useFactory: (config: AppConfig, channels: PeerChannels, metrics: Metrics | undefined) =>
+        config.peers.map((peer) => new ForwardingClient(peer, channels.to(peer), metrics?.forwardedOpsBatched)),
     },
   ],
   exports: [LongPollService],

@@ -22,7 +22,7 @@ class Launcher {
       ['-r', '@swc-node/register', path.join(ROOT, 'scripts', 'cluster.ts'), ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, DATA_ROOT: dataRoot, CLUSTER_SECRET: '', LOG_LEVEL: 'log' },
+        env: { ...process.env, DATA_ROOT: dataRoot, CLUSTER_SECRET: '', LOG_LEVEL: 'info', LOG_FORMAT: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       },
@@ -76,6 +76,9 @@ describe('npm run cluster (real processes, embedded PostgreSQL)', () => {
     const cluster = new Launcher(['--base-port', String(basePort)], dataRoot);
     launchers.push(cluster);
     await cluster.waitFor(/kv-store: n1, n2, n3 vote/);
+    // Readable lines by default, for a person at a terminal: time, level, node, [context], message.
+    expect(cluster.output).toMatch(/^\[n1\] \[\d\d:\d\d:\d\d\.\d{3}\] INFO: n1 \[kv-store\] node n1 listening on /m);
+    expect(cluster.output).not.toMatch(/^\[n\d\] \{/m); // no JSON line
     const [, pid] = await cluster.waitFor(/n3: http:\S+ {2}\(pid (\d+)\)/);
     expect(statSync(path.join(dataRoot, 'cluster-secret')).mode & 0o777).toBe(0o600);
     const n3 = `http://127.0.0.1:${basePort + 2}`;

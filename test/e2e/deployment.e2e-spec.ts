@@ -387,6 +387,11 @@ describe('deployment files', () => {
     const packageJson = JSON.parse(read('package.json')) as Record<string, Record<string, string> | undefined>;
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { optional?: boolean }> };
 
+    it('builds and runs on Node.js 24, a line package.json supports, in both stages', () => {
+      expect(stages.map((stage) => stage.split(/\s/)[0])).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
+      expect(packageJson.engines?.node).toMatch(/\|\|\s*>=24\.\d+\.\d+$/);
+    });
+
     it('installs the runtime without the embedded PostgreSQL packages, which a container never uses', () => {
       const install = runtime.split('\n').find((line) => /^RUN npm ci\b/.test(line));
       expect(install).toMatch(/--omit=dev\b/);

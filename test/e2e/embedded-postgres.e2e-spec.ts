@@ -122,7 +122,7 @@ describe('a node with embedded PostgreSQL (real process)', () => {
 
       process.kill(-child.pid!, 'SIGINT');
       expect(await exited).toBe(0);
-      expect(output).not.toMatch(/\bERROR\b|terminating connection|Connection terminated/);
+      expect(output).not.toMatch(/"level":"(error|fatal)"|\bERROR\b|terminating connection|Connection terminated/);
       expect(isAlive(server)).toBe(false);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

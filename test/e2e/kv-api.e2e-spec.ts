@@ -460,5 +460,5 @@ describe('kv API (single node)', () => {
 /** The one error shape and nothing else: no framework fields such as Fastify's "code". */
 function expectOneShape(result: Awaited<ReturnType<typeof http>>, status: number): void {
   expectErrorBody(result, status);
-  expect(Object.keys(result.body).sort()).toEqual(['error', 'message', 'statusCode']);
+  expect(Object.keys(result.body).sort()).toEqual(['error', 'message', 'requestId', 'statusCode']);
 }

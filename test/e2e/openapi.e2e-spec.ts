@@ -73,7 +73,9 @@ describe('OpenAPI document', () => {
     expect([...described].sort()).toEqual(servedHere.sort());
     // The parser found the routes (a router that drew its tree differently would fail it loudly).
     expect(servedHere).toEqual(expect.arrayContaining(['GET /kv-store/v1/kv/{key}', 'POST /kv-store/v1/kv/batch']));
-    expect(served).toEqual(expect.arrayContaining(['GET /docs', 'GET /kv-store/v1/openapi.json']));
+    expect(served).toEqual(
+      expect.arrayContaining(['GET /docs', 'GET /kv-store/v1/openapi.json', 'GET /metrics', 'GET /kv-store/v1/status']),
+    );
   });
 
   it('leaves out the peer API, which the app does serve', () => {
@@ -97,21 +99,27 @@ describe('OpenAPI document', () => {
         }
       }
     }
-    expect(document.components.schemas.ErrorBody!.required!.sort()).toEqual(['error', 'message', 'statusCode']);
+    expect(document.components.schemas.ErrorBody!.required!.sort()).toEqual([
+      'error',
+      'message',
+      'requestId',
+      'statusCode',
+    ]);
   });
 
   it('describes the ETag headers and the conditional requests of a key', () => {
     const key = document.paths['/kv-store/v1/kv/{key}']!;
     const headerNames = (operation: Operation | undefined) =>
       operation?.parameters?.filter((parameter) => parameter.in === 'header').map((parameter) => parameter.name);
-    expect(headerNames(key.get)).toEqual(['If-None-Match']);
-    expect(headerNames(key.put)?.sort()).toEqual(['If-Match', 'If-None-Match']);
-    expect(headerNames(key.delete)?.sort()).toEqual(['If-Match', 'If-None-Match']);
+    expect(headerNames(key.get)?.sort()).toEqual(['If-None-Match', 'X-Request-Id']);
+    expect(headerNames(key.put)?.sort()).toEqual(['If-Match', 'If-None-Match', 'X-Request-Id']);
+    expect(headerNames(key.delete)?.sort()).toEqual(['If-Match', 'If-None-Match', 'X-Request-Id']);
     expect(Object.keys(key.get!.responses).sort()).toEqual(['200', '304', '400', '404', '414', '503']);
     expect(Object.keys(key.put!.responses).sort()).toEqual(['200', '201', '400', '412', '413', '414', '415', '503']);
     expect(key.get!.responses['200']!.headers).toHaveProperty('ETag');
     expect(key.put!.responses['201']!.headers).toHaveProperty('ETag');
     expect(key.get!.responses['404']!.headers).toHaveProperty(['X-Kv-Version']);
+    expect(key.delete!.responses['204']!.headers).toHaveProperty(['X-Request-Id']);
   });
 
   it('serves Swagger UI at /docs', async () => {

@@ -73,12 +73,18 @@ const keepAlive = new Agent({ keepAlive: true, maxSockets: 64 });
 export const kvPath = (key: string): string =>
   `/kv-store/v1/kv/${key === '.' || key === '..' ? key.replace(/\./g, '%2E') : encodeURIComponent(key)}`;
 
-/** Every error answer has the same JSON shape. */
+/** Every error answer has the same JSON shape, with the request id the answer's X-Request-Id header gives. */
 export function expectErrorBody(result: HttpResult, status: number): void {
   expect(result.status).toBe(status);
   expect(result.headers.get('content-type')).toMatch(/application\/json/);
+  const requestId = result.headers.get('x-request-id');
+  expect(requestId).toMatch(/^\S+$/);
   expect(result.body).toEqual(
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Jest types its asymmetric matchers as any
-    expect.objectContaining({ statusCode: status, error: expect.any(String), message: expect.any(String) }),
+    expect.objectContaining({
+      statusCode: status,
+      error: expect.any(String), // eslint-disable-line @typescript-eslint/no-unsafe-assignment -- Jest types its asymmetric matchers as any
+      message: expect.any(String), // eslint-disable-line @typescript-eslint/no-unsafe-assignment -- as above
+      requestId,
+    }),
   );
 }

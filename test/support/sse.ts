@@ -20,6 +20,7 @@ export class SseStream {
   comments: string[] = [];
   status = 0;
   contentType = '';
+  requestId = '';
   ended = false;
   private buffer = '';
   private data: string[] = [];
@@ -41,6 +42,7 @@ export class SseStream {
       req.on('response', (res: IncomingMessage) => {
         stream.status = res.statusCode ?? 0;
         stream.contentType = String(res.headers['content-type'] ?? '');
+        stream.requestId = String(res.headers['x-request-id'] ?? '');
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => stream.feed(chunk));
         res.on('end', () => stream.finish());

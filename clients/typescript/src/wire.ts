@@ -86,7 +86,8 @@ export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
-  requestId?: string;
+  /** The request's id (X-Request-Id), as in the node's log lines: quote it when reporting a failure. */
+  requestId: string;
   /** 503 only. */
   unreachablePeers?: string[];
   /** 503 only: true when the write may still be applied. */

@@ -10,6 +10,7 @@ import { LINEAGE_LIMIT, RegisterState, proposedState, sameState } from './regist
 import { AcceptorClient } from './transport';
 import { BackoffPolicy, backoffDelay } from './backoff';
 import { FeedEvent } from './feed-position';
+import { ReplicationObserver, RoundOutcome, UNOBSERVED } from './replication-observer';
 
 export interface ProposerOptions {
   /** Hands out this node's ballots; every ballot seen in a reply is fed back to it. */
@@ -62,6 +63,8 @@ export interface ProposerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Told of every state this proposer had chosen (a majority acknowledged its accept). Must not throw. */
   readonly onChosen?: (key: string, state: RegisterState) => void;
+  /** Told how rounds end, why they are retried and whether reads agree, for monitoring. Default: nobody. */
+  readonly observer?: ReplicationObserver;
 }
 
 /** What the proposer tells the change feed (docs/protocol.md, "Watching"); FeedPublisher implements it. */
@@ -135,6 +138,7 @@ export class Proposer {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly feed: FeedHooks | undefined;
   private readonly onChosen: ((key: string, state: RegisterState) => void) | undefined;
+  private readonly observer: ReplicationObserver;
   /** Changes waiting for the key's current round to finish. */
   private readonly waiting = new Map<string, QueuedChange[]>();
   /** Keys with a round in flight (or about to start) on this proposer. */
@@ -164,6 +168,7 @@ export class Proposer {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.feed = options.feed;
     this.onChosen = options.onChosen;
+    this.observer = options.observer ?? UNOBSERVED;
   }
 
   /**
@@ -220,7 +225,9 @@ export class Proposer {
     const outcome = await awaitAgreement(peeks.calls, this.quorumSize, (reply) => reply.accepted);
     peeks.cancel();
     const agreed = repliesOf(outcome.answers).find((reply) => reply.accepted === outcome.winner);
-    return outcome.reached && agreed !== undefined ? agreed.state : undefined;
+    const state = outcome.reached && agreed !== undefined ? agreed.state : undefined;
+    this.observer.readPeeked(state !== undefined);
+    return state;
   }
 
   /**
@@ -278,9 +285,12 @@ export class Proposer {
         // The combined round ends by the earliest deadline, so no caller waits past its own.
         const deadlineMs = Math.min(...live.map((change) => change.deadlineMs));
         try {
-          await this.runRound(key, live, deadlineMs);
+          const outcome = await this.runRound(key, live, deadlineMs);
+          if (outcome !== undefined) this.observer.roundEnded(outcome);
           live.forEach((change) => change.succeed());
         } catch (error) {
+          if (error instanceof ReplicationError)
+            this.observer.roundEnded(error.code === 'OUTCOME_UNKNOWN' ? 'outcome_unknown' : 'no_quorum');
           live.forEach((change) => change.fail(error));
         }
       }
@@ -314,9 +324,14 @@ export class Proposer {
    * prepare conflict, an accept that every acceptor rejected, an ambiguous
    * accept that changed nothing, or an ambiguous accept that outcome
    * resolution proved excluded. Resolves once the combined new state is
-   * chosen; the callers' results are those of the last application.
+   * chosen; the callers' results are those of the last application. Says how
+   * it was chosen (undefined: nothing was sent, every change threw).
    */
-  private async runRound(key: string, changes: readonly QueuedChange[], deadlineMs: number): Promise<void> {
+  private async runRound(
+    key: string,
+    changes: readonly QueuedChange[],
+    deadlineMs: number,
+  ): Promise<Exclude<RoundOutcome, 'no_quorum' | 'outcome_unknown'> | undefined> {
     let backoffAttempt = 0;
     let unreachableAttempts = 0;
     let lastUnreachable: readonly string[] = [];
@@ -338,6 +353,7 @@ export class Proposer {
           if (prepare.kind === 'unreachable' && ++unreachableAttempts > this.unreachableRetries) {
             throw ReplicationError.quorumUnreachable('no majority answered the prepare', lastUnreachable);
           }
+          this.observer.roundRetried(prepare.kind);
           await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
           continue;
         }
@@ -361,7 +377,7 @@ export class Proposer {
         stamps.forEach((stamp) => this.feed!.notChosen(stamp));
         // The cached ballot was never sent, so it is still good for the next change.
         if (cached !== undefined) this.nextBallots.put(key, cached);
-        if (nothingToWrite) return; // every caller gets the error its own function threw
+        if (nothingToWrite) return undefined; // every caller gets the error its own function threw
         throw ReplicationError.quorumUnreachable('deadline passed before the change was sent', lastUnreachable);
       }
 
@@ -379,12 +395,13 @@ export class Proposer {
         case 'chosen':
           this.nextBallots.put(key, { ballot: next, state: newState });
           this.publish(key, published(), baseAgreed ? undefined : start.state);
-          return;
+          return cached !== undefined ? 'one_rtt' : 'full_round';
         case 'unknown': {
           lastUnreachable = accept.unreachable;
           if (sameState(newState, start.state) === true) {
             // We wrote back what we found (a read, failed preconditions): whether or not it is
             // stored, it changed nothing, so running the changes again cannot double anything.
+            this.observer.roundRetried('unchanged');
             await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
             continue;
           }
@@ -403,18 +420,20 @@ export class Proposer {
           }
           if (resolution === 'ours-chosen') {
             this.publish(key, published(), baseAgreed ? undefined : start.state);
-            return;
+            return 'full_round';
           }
           // Provably never chosen: apply the changes afresh to the state now chosen,
           // through the next ballot the resolution round cached.
           stamps.forEach((stamp) => this.feed!.notChosen(stamp));
           lastUnreachable = [];
+          this.observer.roundRetried('excluded');
           continue;
         }
         case 'rejected-by-all':
           // Nobody stored it, so running the change again cannot apply it twice.
           stamps.forEach((stamp) => this.feed!.notChosen(stamp));
           lastUnreachable = [];
+          this.observer.roundRetried('rejected');
           // A rejected cached ballot just means someone else moved on: prepare at once.
           if (cached === undefined) await this.backOff(backoffAttempt++, deadlineMs, lastUnreachable);
           continue;

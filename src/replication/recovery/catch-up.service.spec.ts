@@ -167,6 +167,19 @@ describe('CatchUpService on a new database', () => {
     await catchUp.onApplicationShutdown();
   });
 
+  it('reports its phase and the registers it copied, for the metrics', async () => {
+    const { catchUp, gate } = service([
+      peer('n2', { voting: true, rows: [row('a', 1, 1), row('b', 2, 2)] }),
+      peer('n3', { voting: true, rows: [row('c', 3, 3)] }),
+    ]);
+    expect(catchUp.progress).toEqual({ phase: 'starting', registersCopied: 0 });
+    await catchUp.onApplicationBootstrap();
+    expect(catchUp.progress).toEqual({ phase: 'waiting', registersCopied: 0 }); // the delay before copying
+    while (!gate.isVoting) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(catchUp.progress).toEqual({ phase: 'done', registersCopied: 3 });
+    await catchUp.onApplicationShutdown();
+  });
+
   it('votes at once on a database whose copy was switched in before a restart', async () => {
     const { meta, staging, gate } = service([peer('n2', 'down'), peer('n3', 'down')]);
     await meta.markCaughtUp(await meta.incarnation());
@@ -175,14 +188,10 @@ describe('CatchUpService on a new database', () => {
       PEERS: 'n2=http://n2:1,n3=http://n3:1',
       CLUSTER_SECRET: 'sixteen-characters!',
     });
-    await new CatchUpService(
-      config,
-      meta,
-      gate,
-      [peer('n2', 'down'), peer('n3', 'down')],
-      staging,
-    ).onApplicationBootstrap();
+    const restarted = new CatchUpService(config, meta, gate, [peer('n2', 'down'), peer('n3', 'down')], staging);
+    await restarted.onApplicationBootstrap();
     expect(gate.isVoting).toBe(true);
+    expect(restarted.progress).toEqual({ phase: 'done', registersCopied: 0 });
   });
 });
 

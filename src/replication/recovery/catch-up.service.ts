@@ -21,6 +21,14 @@ const STAGE_BATCH = 1000;
 const RETRY_MS = 250;
 
 /**
+ * Where the catch-up stands, for monitoring: `starting` until the node knows
+ * whether its database voted before, `waiting` out the delay before copying
+ * (catchUpDelayMs), `copying` (attempts, retried until enough peers serve),
+ * `done` once the acceptor votes (at once for a database that voted before).
+ */
+export type CatchUpPhase = 'starting' | 'waiting' | 'copying' | 'done';
+
+/**
  * Opens the acceptor gate once this node's database may vote.
  *
  * A database that has voted before (its incarnation is marked caught up) may
@@ -38,6 +46,9 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('CatchUp');
   private stopped = false;
   private running?: Promise<void>;
+  private phase: CatchUpPhase = 'starting';
+  /** Registers staged by the current or last attempt (a failed attempt's copy is thrown away). */
+  private registersCopied = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -47,13 +58,19 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
     private readonly staging: CatchUpStaging,
   ) {}
 
+  get progress(): { readonly phase: CatchUpPhase; readonly registersCopied: number } {
+    return { phase: this.phase, registersCopied: this.registersCopied };
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const incarnation = await this.meta.incarnation();
     if (this.peers.length === 0 || (await this.meta.hasCaughtUp(incarnation))) {
       await this.meta.markCaughtUp(incarnation);
       this.gate.open();
+      this.phase = 'done';
       return;
     }
+    this.phase = 'waiting';
     // Every new node's first start: normal, so not a warning.
     this.logger.log(
       `database incarnation ${incarnation} has never voted: copying from its peers (${this.sourcesNeeded()} of them must serve) before this node's acceptor votes`,
@@ -84,6 +101,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async catchUpUntilDone(incarnation: string): Promise<void> {
+    this.phase = 'copying';
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         const started = Date.now();
@@ -93,6 +111,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
           continue;
         }
         this.gate.open();
+        this.phase = 'done';
         const took = `staged in ${copied.stagedAt - started} ms, switched in ${Date.now() - copied.stagedAt} ms`;
         this.logger.log(
           `caught up (${copied.registers} registers copied from ${copied.sources.join(', ')}, ${took}); this node's acceptor votes now`,
@@ -130,6 +149,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
       PAGE_SIZE,
     );
     let registers = 0;
+    this.registersCopied = 0;
     // One batch written while the next is merged: memory stays a few pages, however many keys.
     let writing: Promise<void> = Promise.resolve();
     try {
@@ -138,6 +158,7 @@ export class CatchUpService implements OnApplicationBootstrap, OnApplicationShut
         await writing;
         if (batch.length === 0) break;
         registers += batch.length;
+        this.registersCopied = registers;
         writing = this.staging.add(batch);
         writing.catch(() => undefined); // awaited before the next batch; handled meanwhile
       }

@@ -3,7 +3,7 @@ import { BATCH_LINGER_MS, CallCoalescer, scheduleOnImmediate } from '../../commo
 import { PeerCallError } from '../../peer-transport/peer-call-error';
 import { PeerChannel } from '../../peer-transport/peer-channel';
 import { ForwardableOperation, parseForwardedResult, ResultOf } from '../kv-operation';
-import { decodeError, FORWARDED_OPS_METHOD, WireResult } from './kv-ops';
+import { decodeError, FORWARDED_OPS_METHOD, WireOperation, WireResult } from './kv-ops';
 
 /** The operation never reached the peer (or the peer turned it away unread): running it elsewhere cannot apply it twice. */
 export class NotDeliveredError extends Error {}
@@ -23,11 +23,13 @@ export type ForwardedAnswer<R> =
  * request, which also lets the receiving proposer batch their rounds.
  */
 export class ForwardingClient {
-  private readonly ops: CallCoalescer<ForwardableOperation, KeyedResult>;
+  private readonly ops: CallCoalescer<WireOperation, KeyedResult>;
 
   constructor(
     readonly peer: PeerConfig,
     private readonly channel: PeerChannel,
+    /** Told the size of each frame sent (for the metrics). */
+    private readonly onBatch: (size: number) => void = () => undefined,
   ) {
     this.ops = new CallCoalescer(
       'forwarded operation',
@@ -39,11 +41,16 @@ export class ForwardingClient {
 
   /**
    * `timeoutMs` is the caller's remaining budget; the peer must answer within
-   * it. Throws when the peer did not answer (NotDeliveredError when it
+   * it. `requestId`, the client request's, goes with the operation, for the
+   * peer's log. Throws when the peer did not answer (NotDeliveredError when it
    * certainly never acted on it) or answered something that does not fit.
    */
-  async execute<O extends ForwardableOperation>(op: O, timeoutMs: number): Promise<ForwardedAnswer<ResultOf<O>>> {
-    const [reply] = await this.ops.call([op], timeoutMs);
+  async execute<O extends ForwardableOperation>(
+    op: O,
+    timeoutMs: number,
+    requestId?: string,
+  ): Promise<ForwardedAnswer<ResultOf<O>>> {
+    const [reply] = await this.ops.call([requestId === undefined ? op : { ...op, requestId }], timeoutMs);
     if (!reply) throw new Error(`peer ${this.peer.id}: no reply`);
     const wire = reply.result;
     if (!wire.ok) return { ok: false, error: decodeError(op.key, wire.error) };
@@ -53,8 +60,9 @@ export class ForwardingClient {
   }
 
   /** Not idempotent: a write resent after the peer read it could apply twice, so it is never resent. */
-  private async send(ops: ForwardableOperation[], timeoutMs: number): Promise<KeyedResult[]> {
+  private async send(ops: WireOperation[], timeoutMs: number): Promise<KeyedResult[]> {
     let reply: { results?: WireResult[] };
+    this.onBatch(ops.length);
     try {
       // The peer gets a little less time than we wait, so its answer (even a 503) arrives in time.
       reply = await this.channel.call(

@@ -1,12 +1,28 @@
 import { ReplicationError } from '../../replication/core/errors';
 import { KeyNotFoundError, PreconditionFailedError } from '../kv.errors';
-import { KvResult } from '../kv-operation';
+import { isAcceptableRequestId } from '../../common/request-id';
+import { ForwardableOperation, KvResult } from '../kv-operation';
 
 /**
- * Forwarded operations on the wire: a request `{ ops: ForwardableOperation[],
+ * Forwarded operations on the wire: a request `{ ops: WireOperation[],
  * timeoutMs }`, answered `{ results: WireResult[] }` in the same order. A
  * result is the operation's own result, or the domain error it failed with.
  */
+export type WireOperation = ForwardableOperation & {
+  /**
+   * The client request it serves, for the log of the node that runs it (one
+   * request can be followed across nodes). Per operation, because one message
+   * carries the operations of many requests. Optional: older nodes send none.
+   */
+  readonly requestId?: string;
+};
+
+/** The request id an operation on the wire carries, if it is one a log line can take. */
+export function requestIdOfWire(op: unknown): string | undefined {
+  const id = typeof op === 'object' && op !== null ? (op as { requestId?: unknown }).requestId : undefined;
+  return isAcceptableRequestId(id) ? id : undefined;
+}
+
 export type WireResult = ({ readonly ok: true } & KvResult) | { readonly ok: false; readonly error: EncodedError };
 
 export interface EncodedError {
