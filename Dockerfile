@@ -5,7 +5,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
-RUN npm run build
+# The node only: the client package (clients/) is not part of the image.
+RUN npm run build:node
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
