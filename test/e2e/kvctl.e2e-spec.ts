@@ -129,11 +129,20 @@ describe('kvctl', () => {
     });
     let stdout = '';
     let stderr = '';
+    // The output is gathered by one pair of listeners for the whole test: each wait
+    // only looks at it (a listener per wait would append a chunk once per wait).
+    const waits = new Set<() => void>();
+    const checkWaits = () => waits.forEach((check) => check());
+    watch.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), checkWaits()));
+    watch.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), checkWaits()));
     const until = (ready: () => boolean) =>
       new Promise<void>((resolve) => {
-        const check = () => ready() && resolve();
-        watch.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
-        watch.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
+        const check = () => {
+          if (!ready()) return;
+          waits.delete(check);
+          resolve();
+        };
+        waits.add(check);
         check();
       });
     try {
